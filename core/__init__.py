@@ -1,0 +1,1 @@
+"""Shared foundations every feature module builds on: settings, database, security, the app."""

@@ -1,0 +1,74 @@
+"""The app factory: settings, logging, database, middleware, and every discovered module."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+
+from core import discovery, health
+from core.config import API_PREFIX, Settings, get_settings
+from core.db import create_db_engine
+from core.errors import add_error_handlers
+from core.logging import configure_logging
+from core.middleware import RequestContextMiddleware
+from core.naming import singular
+from core.ratelimit import build_limiter, rate_limit
+
+
+def operation_id(route: APIRoute) -> str:
+    """`items-list` rather than `list_items_api_v1_items_get`, for client generators."""
+    tag = str(route.tags[0]) if route.tags else "api"
+    module = tag.replace("-", "_")
+    verb, _, rest = route.name.partition("_")
+    name = verb if rest in {module, singular(module)} else route.name
+    return f"{tag}-{name.replace('_', '-')}"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service. Without `settings`, the process's own (`get_settings()`) are used."""
+    if settings is None:
+        settings = get_settings()
+    settings.refuse_unsafe_production()
+    configure_logging(settings)
+    engine = create_db_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title=settings.PROJECT_NAME,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+        max_body_size=settings.MAX_REQUEST_BODY_BYTES,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.limiter = build_limiter(settings)
+    # Request-time dependencies read these settings, not the process-wide ones.
+    app.dependency_overrides[get_settings] = lambda: settings
+
+    add_error_handlers(app)
+    if settings.CORS_ORIGINS:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.CORS_ORIGINS,
+            allow_credentials=settings.CORS_ALLOW_CREDENTIALS,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+    app.add_middleware(RequestContextMiddleware)
+
+    app.include_router(health.router)
+    for feature in discovery.routers():
+        tag = feature.name.replace("_", "-")
+        app.include_router(
+            feature.router,
+            prefix=f"{API_PREFIX}/{feature.name}",
+            tags=[tag],
+            dependencies=[rate_limit("default")],
+        )
+    return app

@@ -1,0 +1,92 @@
+"""One `Settings`, read from the environment and `.env`, cached for the process."""
+
+import secrets
+from functools import cached_property, lru_cache
+from typing import Annotated, Literal
+
+from fastapi import Depends
+from pydantic import EmailStr, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The value `.env.example` ships with: fine on a laptop, refused in production.
+EXAMPLE_SECRET_KEY = "change-me-to-a-long-random-string-before-deploying"
+MIN_SECRET_KEY_BYTES = 32
+# Every feature module is mounted under this prefix, at `<API_PREFIX>/<folder name>`.
+API_PREFIX = "/api/v1"
+
+
+class ConfigurationError(SystemExit):
+    """Settings that must not be served. A `SystemExit`, so the process stops with one line."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Refusing to start: {reason}")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    ENVIRONMENT: Literal["local", "test", "production"] = "local"
+    PROJECT_NAME: str = "FastAPI Modulith"
+
+    # Unset outside production means a random key per process (tokens die on restart).
+    SECRET_KEY: SecretStr | None = None
+    ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=15, gt=0)
+    REFRESH_TOKEN_EXPIRE_DAYS: int = Field(default=7, gt=0)
+    # bcrypt's work factor; tests lower it to keep the suite fast.
+    BCRYPT_ROUNDS: int = Field(default=12, ge=4, le=31)
+
+    DATABASE_URL: str = "sqlite:///./data/app.db"
+    SQLITE_BUSY_TIMEOUT_MS: int = Field(default=5000, ge=0)
+
+    OPEN_REGISTRATION: bool = True
+    FIRST_SUPERUSER_EMAIL: EmailStr | None = None
+    FIRST_SUPERUSER_PASSWORD: SecretStr | None = None
+
+    CORS_ORIGINS: list[str] = []
+    CORS_ALLOW_CREDENTIALS: bool = True
+
+    RATE_LIMIT_ENABLED: bool = True
+    RATE_LIMIT_STORAGE_URL: str = "memory://"
+    RATE_LIMIT_DEFAULT: str = "120/minute"
+    RATE_LIMIT_LOGIN: str = "5/minute"
+    RATE_LIMIT_REGISTER: str = "5/minute"
+    RATE_LIMIT_REFRESH: str = "30/minute"
+
+    MAX_REQUEST_BODY_BYTES: int = Field(default=1024 * 1024, gt=0)
+
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Unset means JSON in production and readable console lines elsewhere.
+    LOG_JSON: bool | None = None
+
+    @cached_property
+    def secret_key(self) -> str:
+        if self.SECRET_KEY is not None:
+            return self.SECRET_KEY.get_secret_value()
+        return secrets.token_urlsafe(48)
+
+    @property
+    def log_json(self) -> bool:
+        return self.ENVIRONMENT == "production" if self.LOG_JSON is None else self.LOG_JSON
+
+    def refuse_unsafe_production(self) -> None:
+        """Stop a production process whose settings would make it insecure."""
+        if self.ENVIRONMENT != "production":
+            return
+        key = self.SECRET_KEY.get_secret_value() if self.SECRET_KEY else ""
+        if not key:
+            raise ConfigurationError("SECRET_KEY is not set")
+        if key == EXAMPLE_SECRET_KEY:
+            raise ConfigurationError("SECRET_KEY is the example value from .env.example")
+        if len(key.encode()) < MIN_SECRET_KEY_BYTES:
+            raise ConfigurationError(f"SECRET_KEY is shorter than {MIN_SECRET_KEY_BYTES} bytes")
+        if "*" in self.CORS_ORIGINS and self.CORS_ALLOW_CREDENTIALS:
+            raise ConfigurationError("CORS_ORIGINS allows '*' together with credentials")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings. Tests give an app its own through `create_app(settings)`."""
+    return Settings()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -1,0 +1,44 @@
+"""Find the feature modules under `modules/`. The app, Alembic and the tests all ask here."""
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from importlib.util import find_spec
+from types import ModuleType
+
+from fastapi import APIRouter
+
+PACKAGE = "modules"
+
+
+@dataclass(frozen=True)
+class FeatureRouter:
+    name: str
+    router: APIRouter
+
+
+def module_names() -> list[str]:
+    """Every sub-package of `modules`, in a stable order."""
+    package = importlib.import_module(PACKAGE)
+    return sorted(info.name for info in pkgutil.iter_modules(package.__path__) if info.ispkg)
+
+
+def _import_part(name: str, part: str) -> ModuleType | None:
+    qualified = f"{PACKAGE}.{name}.{part}"
+    return importlib.import_module(qualified) if find_spec(qualified) else None
+
+
+def import_models() -> None:
+    """Import every `models.py`, so all tables are registered on the shared metadata."""
+    for name in module_names():
+        _import_part(name, "models")
+
+
+def routers() -> list[FeatureRouter]:
+    """The `router` of every module that has a `router.py`."""
+    found = []
+    for name in module_names():
+        module = _import_part(name, "router")
+        if module is not None:
+            found.append(FeatureRouter(name=name, router=module.router))
+    return found

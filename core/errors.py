@@ -1,0 +1,53 @@
+"""Errors a service may raise, and the handlers that turn every failure into JSON."""
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+log = structlog.get_logger(__name__)
+
+
+class ServiceError(Exception):
+    """A refusal a client can fix. Services raise it; the handler turns it into `{"detail"}`."""
+
+    status_code = 400
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class UnauthorizedError(ServiceError):
+    """Missing or bad credentials; answered with `WWW-Authenticate: Bearer`."""
+
+    status_code = 401
+
+
+class NotFoundError(ServiceError):
+    status_code = 404
+
+
+class ConflictError(ServiceError):
+    status_code = 409
+
+
+class ForbiddenError(ServiceError):
+    status_code = 403
+
+
+async def _service_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, UnauthorizedError) else None
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+
+async def _unhandled_error(request: Request, exc: Exception) -> JSONResponse:
+    # The request id is bound to the log context by the request middleware.
+    log.error("unhandled_error", exc_info=exc)
+    headers = {"X-Request-ID": request.state.request_id} if hasattr(request.state, "request_id") else {}
+    return JSONResponse({"detail": "Internal server error"}, status_code=500, headers=headers)
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(Exception, _unhandled_error)

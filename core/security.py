@@ -1,0 +1,95 @@
+"""Password hashing (bcrypt through passlib) and signed tokens (JWT through PyJWT)."""
+
+import uuid
+from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+
+import jwt
+from passlib.context import CryptContext
+
+from core.db import utcnow
+
+JWT_ALGORITHM = "HS256"
+# bcrypt reads at most 72 bytes; longer passwords are refused rather than silently cut.
+MAX_PASSWORD_BYTES = 72
+MIN_PASSWORD_LENGTH = 8
+
+
+class TokenType(StrEnum):
+    ACCESS = "access"
+    REFRESH = "refresh"
+
+
+class InvalidTokenError(Exception):
+    """The token is missing a claim, expired, tampered with, or of another type."""
+
+
+@lru_cache
+def _password_context(rounds: int) -> CryptContext:
+    return CryptContext(schemes=["bcrypt"], bcrypt__rounds=rounds)
+
+
+_DUMMY_PASSWORD = "timing-equaliser"
+
+
+@lru_cache
+def _dummy_hash(rounds: int) -> str:
+    return hash_password(_DUMMY_PASSWORD, rounds=rounds)
+
+
+def hash_password(password: str, *, rounds: int) -> str:
+    hashed: str = _password_context(rounds).hash(password)
+    return hashed
+
+
+def verify_password(password: str, hashed_password: str | None, *, rounds: int) -> bool:
+    """Check a password, spending the same time when there is nothing to check it against.
+
+    Without a hash (unknown account) or with a password bcrypt cannot take, a dummy hash is
+    verified instead, so the response time does not tell whether the account exists.
+    """
+    context = _password_context(rounds)
+    if hashed_password is None or len(password.encode()) > MAX_PASSWORD_BYTES:
+        context.verify(_DUMMY_PASSWORD, _dummy_hash(rounds))
+        return False
+    return bool(context.verify(password, hashed_password))
+
+
+def create_token(
+    *,
+    subject: str,
+    token_type: TokenType,
+    secret: str,
+    lifetime: timedelta,
+    claims: dict[str, Any] | None = None,
+) -> tuple[str, datetime]:
+    """Return a signed token and the moment it expires."""
+    now = utcnow()
+    expires_at = now + lifetime
+    payload = {
+        **(claims or {}),
+        "sub": subject,
+        "type": token_type.value,
+        "iat": now,
+        "exp": expires_at,
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(payload, secret, algorithm=JWT_ALGORITHM), expires_at
+
+
+def decode_token(token: str, *, secret: str, token_type: TokenType) -> dict[str, Any]:
+    """Verify signature, expiry and type. The algorithm is pinned: `alg: none` never passes."""
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            secret,
+            algorithms=[JWT_ALGORITHM],
+            options={"require": ["sub", "type", "iat", "exp", "jti"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidTokenError(str(exc)) from exc
+    if claims["type"] != token_type.value:
+        raise InvalidTokenError(f"expected a {token_type.value} token")
+    return claims

@@ -1,0 +1,59 @@
+"""Alembic environment: the tables come from discovery, the URL from the service's settings."""
+
+from logging.config import fileConfig
+from typing import Any, Literal
+
+from alembic import context
+from alembic.autogenerate.api import AutogenContext
+from sqlalchemy import Engine
+
+from core import discovery
+from core.config import get_settings
+from core.db import UTCDateTime, create_db_engine, metadata
+
+config = context.config
+if config.config_file_name is not None and config.attributes.get("configure_logger", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+discovery.import_models()
+target_metadata = metadata()
+
+
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    # Migrations stay independent of application code: our UTC type is stored as a plain
+    # timezone-aware DateTime.
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def _configure(**kwargs: Any) -> None:
+    context.configure(
+        target_metadata=target_metadata,
+        render_as_batch=True,  # SQLite can only change tables by copying them
+        compare_type=True,
+        render_item=render_item,
+        **kwargs,
+    )
+
+
+def run_migrations_offline() -> None:
+    _configure(url=get_settings().DATABASE_URL, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    # Tests hand over their own engine; otherwise the service's settings decide.
+    engine: Engine = config.attributes.get("engine") or create_db_engine(get_settings())
+    with engine.connect() as connection:
+        _configure(connection=connection)
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

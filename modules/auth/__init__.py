@@ -1,0 +1,1 @@
+"""Sign-up, sign-in and sessions: registration, login, refresh-token rotation, logout."""

@@ -1,0 +1,20 @@
+import uuid
+from datetime import datetime
+
+from sqlmodel import Field
+
+from core.db import Table, UTCDateTime, utcnow
+
+
+class AuthSession(Table, table=True):
+    """One login: the family of refresh tokens that rotate from it.
+
+    Only the hash of the newest refresh token is kept. Presenting any older one means it
+    was copied, so the whole session is revoked.
+    """
+
+    user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    refresh_token_hash: str = Field(max_length=64)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    last_used_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

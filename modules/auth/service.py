@@ -1,0 +1,139 @@
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col
+
+from core.config import Settings
+from core.db import utcnow
+from core.errors import UnauthorizedError
+from core.security import TokenType, create_token, verify_password
+from modules.auth.models import AuthSession
+from modules.auth.schemas import TokenPair
+from modules.users.models import User
+from modules.users.service import get_user, get_user_by_email
+
+INVALID_REFRESH_TOKEN = "Invalid or expired refresh token"
+
+
+def _fingerprint(token: str) -> str:
+    """What is stored of a refresh token: enough to recognise it, useless if the table leaks."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authenticate(*, session: Session, email: str, password: str, rounds: int) -> User | None:
+    """The active user with these credentials, or None. Costs one bcrypt check either way."""
+    user = get_user_by_email(session=session, email=email)
+    matches = verify_password(password, user.hashed_password if user else None, rounds=rounds)
+    return user if user is not None and matches and user.is_active else None
+
+
+@dataclass(frozen=True)
+class _Issued:
+    tokens: TokenPair
+    refresh_token_hash: str
+    expires_at: datetime
+
+
+def _issue(*, user_id: uuid.UUID, session_id: uuid.UUID, settings: Settings) -> _Issued:
+    """A new token pair for a session, with what the session must remember of it."""
+    subject, claims = str(user_id), {"sid": str(session_id)}
+    lifetime = timedelta(minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES)
+    access_token, _ = create_token(
+        subject=subject,
+        token_type=TokenType.ACCESS,
+        secret=settings.secret_key,
+        lifetime=lifetime,
+        claims=claims,
+    )
+    refresh_token, expires_at = create_token(
+        subject=subject,
+        token_type=TokenType.REFRESH,
+        secret=settings.secret_key,
+        lifetime=timedelta(days=settings.REFRESH_TOKEN_EXPIRE_DAYS),
+        claims=claims,
+    )
+    tokens = TokenPair(
+        access_token=access_token, refresh_token=refresh_token, expires_in=int(lifetime.total_seconds())
+    )
+    return _Issued(tokens=tokens, refresh_token_hash=_fingerprint(refresh_token), expires_at=expires_at)
+
+
+def start_session(*, session: Session, user: User, settings: Settings) -> TokenPair:
+    session_id = uuid.uuid4()
+    issued = _issue(user_id=user.id, session_id=session_id, settings=settings)
+    session.add(
+        AuthSession(
+            id=session_id,
+            user_id=user.id,
+            refresh_token_hash=issued.refresh_token_hash,
+            expires_at=issued.expires_at,
+        )
+    )
+    session.commit()
+    return issued.tokens
+
+
+def _live_session(session: Session, claims: dict[str, Any]) -> AuthSession:
+    """The session a verified refresh token belongs to, if it can still be used."""
+    try:
+        session_id = uuid.UUID(claims["sid"])
+    except (KeyError, ValueError) as exc:
+        raise UnauthorizedError(INVALID_REFRESH_TOKEN) from exc
+    auth_session = session.get(AuthSession, session_id)
+    if (
+        auth_session is None
+        or str(auth_session.user_id) != claims["sub"]
+        or auth_session.revoked_at is not None
+        or auth_session.expires_at <= utcnow()
+    ):
+        raise UnauthorizedError(INVALID_REFRESH_TOKEN)
+    return auth_session
+
+
+def _revoke(session: Session, auth_session: AuthSession) -> None:
+    auth_session.revoked_at = utcnow()
+    session.add(auth_session)
+    session.commit()
+
+
+def rotate_session(
+    *, session: Session, claims: dict[str, Any], refresh_token: str, settings: Settings
+) -> TokenPair:
+    """Swap a refresh token for a new pair. An already-used token revokes its whole session."""
+    auth_session = _live_session(session, claims)
+    user = get_user(session=session, user_id=auth_session.user_id)
+    if user is None or not user.is_active or auth_session.created_at < user.password_changed_at:
+        _revoke(session, auth_session)
+        raise UnauthorizedError(INVALID_REFRESH_TOKEN)
+    issued = _issue(user_id=user.id, session_id=auth_session.id, settings=settings)
+    # Compare-and-swap: of two requests racing with one token, exactly one wins.
+    swapped = session.connection().execute(
+        update(AuthSession)
+        .where(col(AuthSession.id) == auth_session.id)
+        .where(col(AuthSession.refresh_token_hash) == _fingerprint(refresh_token))
+        .where(col(AuthSession.revoked_at).is_(None))
+        .values(
+            refresh_token_hash=issued.refresh_token_hash,
+            expires_at=issued.expires_at,
+            last_used_at=utcnow(),
+        )
+    )
+    if swapped.rowcount != 1:
+        session.rollback()
+        _revoke(session, auth_session)
+        raise UnauthorizedError(INVALID_REFRESH_TOKEN)
+    session.commit()
+    return issued.tokens
+
+
+def end_session(*, session: Session, claims: dict[str, Any]) -> None:
+    """Log out: the session's refresh token stops working. Ending an ended session is a no-op."""
+    try:
+        auth_session = _live_session(session, claims)
+    except UnauthorizedError:
+        return
+    _revoke(session, auth_session)

@@ -1,0 +1,16 @@
+import uuid
+
+from sqlmodel import Field, SQLModel
+
+from core.db import Table
+
+
+class ItemBase(SQLModel):
+    title: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    is_completed: bool = False
+
+
+class Item(ItemBase, Table, table=True):
+    # A string foreign key: this module never imports the users module's tables.
+    owner_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE", index=True)

@@ -1,0 +1,40 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from core.db import SessionDep
+from modules.items import service
+from modules.items.dependencies import OwnedItem
+from modules.items.models import Item
+from modules.items.schemas import ItemCreate, ItemPage, ItemQuery, ItemRead, ItemUpdate
+from modules.users.dependencies import CurrentUser
+
+router = APIRouter()
+
+
+@router.post("", response_model=ItemRead, status_code=status.HTTP_201_CREATED)
+def create_item(item_in: ItemCreate, user: CurrentUser, session: SessionDep) -> Item:
+    return service.create_item(session=session, owner_id=user.id, item_in=item_in)
+
+
+@router.get("", response_model=ItemPage)
+def list_items(query: Annotated[ItemQuery, Query()], user: CurrentUser, session: SessionDep) -> ItemPage:
+    """The caller's items; a superuser sees everyone's."""
+    owner_id = None if user.is_superuser else user.id
+    items, total = service.list_items(session=session, owner_id=owner_id, query=query)
+    return ItemPage.of(items, total=total, params=query)
+
+
+@router.get("/{item_id}", response_model=ItemRead)
+def read_item(item: OwnedItem) -> Item:
+    return item
+
+
+@router.patch("/{item_id}", response_model=ItemRead)
+def update_item(item_in: ItemUpdate, item: OwnedItem, session: SessionDep) -> Item:
+    return service.update_item(session=session, item=item, item_in=item_in)
+
+
+@router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_item(item: OwnedItem, session: SessionDep) -> None:
+    service.delete_item(session=session, item=item)

@@ -1,0 +1,1 @@
+"""Accounts: the user table, profile endpoints, superuser administration, the current user."""

@@ -1,0 +1,25 @@
+"""Create the first superuser from FIRST_SUPERUSER_EMAIL/PASSWORD: `python -m modules.users.first_superuser`.
+
+Safe to run on every start: an existing account is left as it is.
+"""
+
+from sqlmodel import Session
+
+from core.config import get_settings
+from core.db import create_db_engine
+from core.logging import configure_logging
+from modules.users.service import ensure_first_superuser
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_logging(settings)
+    engine = create_db_engine(settings)
+    with Session(engine) as session:
+        user = ensure_first_superuser(session=session, settings=settings)
+    engine.dispose()
+    print(f"first superuser: {user.email}" if user else "first superuser: not configured")
+
+
+if __name__ == "__main__":
+    main()

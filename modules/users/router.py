@@ -1,0 +1,78 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from core.config import SettingsDep
+from core.db import SessionDep
+from core.schemas import PageParams
+from modules.users import service
+from modules.users.dependencies import CurrentSuperuser, CurrentUser, UserById, get_current_superuser
+from modules.users.models import User
+from modules.users.schemas import PasswordChange, UserCreate, UserPage, UserRead, UserUpdate, UserUpdateMe
+
+router = APIRouter()
+
+
+@router.get("/me", response_model=UserRead)
+def read_me(user: CurrentUser) -> User:
+    return user
+
+
+@router.patch("/me", response_model=UserRead)
+def update_me(user_in: UserUpdateMe, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> User:
+    return service.update_user(session=session, user=user, user_in=user_in, rounds=settings.BCRYPT_ROUNDS)
+
+
+@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
+def change_my_password(
+    body: PasswordChange, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> None:
+    """Change the password; every refresh token issued before now stops working."""
+    service.change_password(
+        session=session,
+        user=user,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        rounds=settings.BCRYPT_ROUNDS,
+    )
+
+
+@router.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
+def delete_me(user: CurrentUser, session: SessionDep) -> None:
+    """Delete the caller's account, with everything it owns."""
+    service.delete_user(session=session, user=user, actor=user)
+
+
+@router.get("", response_model=UserPage, dependencies=[Depends(get_current_superuser)])
+def list_users(params: Annotated[PageParams, Query()], session: SessionDep) -> UserPage:
+    users, total = service.list_users(session=session, params=params)
+    return UserPage.of(users, total=total, params=params)
+
+
+@router.post(
+    "",
+    response_model=UserRead,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(get_current_superuser)],
+)
+def create_user(user_in: UserCreate, session: SessionDep, settings: SettingsDep) -> User:
+    return service.create_user(session=session, user_in=user_in, rounds=settings.BCRYPT_ROUNDS)
+
+
+@router.get("/{user_id}", response_model=UserRead)
+def read_user(user: UserById) -> User:
+    return user
+
+
+@router.patch("/{user_id}", response_model=UserRead)
+def update_user(
+    user_in: UserUpdate, user: UserById, admin: CurrentSuperuser, session: SessionDep, settings: SettingsDep
+) -> User:
+    return service.update_user(
+        session=session, user=user, user_in=user_in, rounds=settings.BCRYPT_ROUNDS, actor=admin
+    )
+
+
+@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_user(user: UserById, admin: CurrentSuperuser, session: SessionDep) -> None:
+    service.delete_user(session=session, user=user, actor=admin)

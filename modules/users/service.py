@@ -1,0 +1,116 @@
+import uuid
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from core.config import Settings
+from core.db import utcnow
+from core.errors import ConflictError, ServiceError
+from core.schemas import PageParams
+from core.security import hash_password, verify_password
+from modules.users.models import User
+from modules.users.schemas import UserCreate, UserRegister, UserUpdate, UserUpdateMe
+
+EMAIL_TAKEN = "A user with this email already exists"
+
+
+def get_user(*, session: Session, user_id: uuid.UUID) -> User | None:
+    return session.get(User, user_id)
+
+
+def get_user_by_email(*, session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == email.lower())).first()
+
+
+def _save(session: Session, user: User) -> User:
+    """Commit, turning a lost race on the unique email into the same 409 as the check."""
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise ConflictError(EMAIL_TAKEN) from exc
+    return user
+
+
+def _ensure_email_free(session: Session, email: str, *, owner: User | None = None) -> None:
+    existing = get_user_by_email(session=session, email=email)
+    if existing is not None and existing is not owner:
+        raise ConflictError(EMAIL_TAKEN)
+
+
+def create_user(*, session: Session, user_in: UserRegister, rounds: int) -> User:
+    _ensure_email_free(session, user_in.email)
+    # Whatever privilege fields the schema has are copied; UserRegister has none.
+    user = User.model_validate(
+        user_in, update={"hashed_password": hash_password(user_in.password, rounds=rounds)}
+    )
+    return _save(session, user)
+
+
+def update_user(
+    *, session: Session, user: User, user_in: UserUpdateMe, rounds: int, actor: User | None = None
+) -> User:
+    """Apply the fields the client sent. `actor` is the superuser editing someone, if any."""
+    changes = user_in.model_dump(exclude_unset=True)
+    # Only the name can be cleared; a null for anything else means "leave it".
+    changes = {key: value for key, value in changes.items() if value is not None or key == "full_name"}
+    if (
+        actor is not None
+        and actor.id == user.id
+        and (changes.get("is_superuser") is False or changes.get("is_active") is False)
+    ):
+        raise ServiceError("Superusers cannot demote or deactivate themselves")
+    if "email" in changes:
+        _ensure_email_free(session, changes["email"], owner=user)
+    if isinstance(user_in, UserUpdate) and "password" in changes:
+        _set_password(user, changes.pop("password"), rounds=rounds)
+    user.sqlmodel_update(changes)
+    return _save(session, user)
+
+
+def _set_password(user: User, password: str, *, rounds: int) -> None:
+    user.hashed_password = hash_password(password, rounds=rounds)
+    user.password_changed_at = utcnow()
+
+
+def change_password(
+    *, session: Session, user: User, current_password: str, new_password: str, rounds: int
+) -> None:
+    """Set a new password; every session started before now stops working."""
+    if not verify_password(current_password, user.hashed_password, rounds=rounds):
+        raise ServiceError("Current password is incorrect")
+    _set_password(user, new_password, rounds=rounds)
+    _save(session, user)
+
+
+def delete_user(*, session: Session, user: User, actor: User | None = None) -> None:
+    """Delete the account; the database cascades to everything it owns."""
+    if actor is not None and actor.id == user.id and user.is_superuser:
+        raise ServiceError("Superusers cannot delete themselves")
+    session.delete(user)
+    session.commit()
+
+
+def list_users(*, session: Session, params: PageParams) -> tuple[list[User], int]:
+    total = session.exec(select(func.count()).select_from(User)).one()
+    users = session.exec(
+        select(User).order_by(col(User.created_at), col(User.id)).offset(params.offset).limit(params.limit)
+    ).all()
+    return list(users), total
+
+
+def ensure_first_superuser(*, session: Session, settings: Settings) -> User | None:
+    """Create the configured first superuser once; later runs leave the account alone."""
+    if settings.FIRST_SUPERUSER_EMAIL is None or settings.FIRST_SUPERUSER_PASSWORD is None:
+        return None
+    existing = get_user_by_email(session=session, email=settings.FIRST_SUPERUSER_EMAIL)
+    if existing is not None:
+        return existing
+    user_in = UserCreate(
+        email=settings.FIRST_SUPERUSER_EMAIL,
+        password=settings.FIRST_SUPERUSER_PASSWORD.get_secret_value(),
+        is_superuser=True,
+    )
+    return create_user(session=session, user_in=user_in, rounds=settings.BCRYPT_ROUNDS)
