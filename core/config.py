@@ -23,7 +23,8 @@ class ConfigurationError(SystemExit):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # An empty value (`FIRST_SUPERUSER_EMAIL=`) means unset, as in .env.example.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     ENVIRONMENT: Literal["local", "test", "production"] = "local"
     PROJECT_NAME: str = "FastAPI Modulith"
