@@ -12,7 +12,7 @@ from core.config import API_PREFIX, Settings, get_settings
 from core.db import create_db_engine
 from core.errors import add_error_handlers
 from core.logging import configure_logging
-from core.middleware import RequestContextMiddleware
+from core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from core.naming import singular
 from core.ratelimit import build_limiter, rate_limit
 
@@ -43,7 +43,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title=settings.PROJECT_NAME,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
-        max_body_size=settings.MAX_REQUEST_BODY_BYTES,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -52,6 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.dependency_overrides[get_settings] = lambda: settings
 
     add_error_handlers(app)
+    # Middleware added last runs first: request context, then CORS, then the body limit.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.MAX_REQUEST_BODY_BYTES)
     if settings.CORS_ORIGINS:
         app.add_middleware(
             CORSMiddleware,

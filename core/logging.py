@@ -13,11 +13,19 @@ _SECRET_KEYS = re.compile(r"password|token|secret|authorization|cookie", re.IGNO
 REDACTED = "[redacted]"
 
 
+def _redacted(value: Any) -> Any:
+    # Secrets hide in nested values too: `log.info("login", form={"password": ...})`.
+    if isinstance(value, dict):
+        return {k: REDACTED if _SECRET_KEYS.search(str(k)) else _redacted(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(v) for v in value]
+    return value
+
+
 def redact_secrets(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
     """Passwords and tokens never reach a log, whoever passed them in."""
-    for key in event_dict:
-        if _SECRET_KEYS.search(key):
-            event_dict[key] = REDACTED
+    for key, value in event_dict.items():
+        event_dict[key] = REDACTED if _SECRET_KEYS.search(key) else _redacted(value)
     return event_dict
 
 
@@ -29,10 +37,13 @@ def configure_logging(settings: Settings) -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         redact_secrets,
     ]
-    renderer: Processor = (
-        structlog.processors.JSONRenderer()
+    # JSON needs the traceback turned into text first, or only the exception's repr is kept.
+    # The console gets a plain traceback: rich's (if installed) prints every frame's locals,
+    # passwords included.
+    renderer: list[Processor] = (
+        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
         if settings.log_json
-        else structlog.dev.ConsoleRenderer(colors=False)
+        else [structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)]
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -44,7 +55,7 @@ def configure_logging(settings: Settings) -> None:
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[*shared, structlog.processors.format_exc_info],
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderer],
         )
     )
     root = logging.getLogger()

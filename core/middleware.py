@@ -5,7 +5,9 @@ import time
 import uuid
 
 import structlog
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = structlog.get_logger("access")
@@ -51,3 +53,42 @@ class RequestContextMiddleware:
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 user_id=state.get("user_id"),
             )
+
+
+TOO_LARGE = "Request body too large"
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over `max_bytes` with a JSON 413.
+
+    Starlette's own limit (FastAPI's `max_body_size`) sits outside every user middleware and
+    answers an oversized Content-Length with plain text and no `X-Request-ID`; this one runs
+    inside the request context, so the 413 looks like every other error.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await JSONResponse({"detail": TOO_LARGE}, status_code=413)(scope, receive, send)
+            return
+        received = 0
+
+        async def receive_limited() -> Message:
+            # A chunked body announces no size: count it as it arrives. The route reading it
+            # gets an HTTPException, which FastAPI answers as JSON.
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise HTTPException(status_code=413, detail=TOO_LARGE)
+            return message
+
+        await self.app(scope, receive_limited, send)

@@ -1,9 +1,9 @@
 """Schema building blocks shared by every module."""
 
 from collections.abc import Sequence
-from typing import Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 from sqlmodel import Field, SQLModel
 
 T = TypeVar("T")
@@ -13,6 +13,14 @@ class RequestModel(SQLModel):
     """A request body or query: unknown fields are refused (422), so nothing is mass-assigned."""
 
     model_config = {"extra": "forbid"}
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold NUL: a 422 here rather than a 500 from the database.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("Text must not contain NUL characters")
+        return value
 
 
 class PageParams(RequestModel):

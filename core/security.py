@@ -47,11 +47,12 @@ def hash_password(password: str, *, rounds: int) -> str:
 def verify_password(password: str, hashed_password: str | None, *, rounds: int) -> bool:
     """Check a password, spending the same time when there is nothing to check it against.
 
-    Without a hash (unknown account) or with a password bcrypt cannot take, a dummy hash is
-    verified instead, so the response time does not tell whether the account exists.
+    Without a hash (unknown account) or with a password bcrypt cannot take (too long, or
+    with a NUL, which passlib raises on), a dummy hash is verified instead, so the response
+    time does not tell whether the account exists.
     """
     context = _password_context(rounds)
-    if hashed_password is None or len(password.encode()) > MAX_PASSWORD_BYTES:
+    if hashed_password is None or len(password.encode()) > MAX_PASSWORD_BYTES or "\x00" in password:
         context.verify(_DUMMY_PASSWORD, _dummy_hash(rounds))
         return False
     return bool(context.verify(password, hashed_password))

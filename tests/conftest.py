@@ -1,7 +1,6 @@
 """Fixtures: one migrated database per run (SQLite, or PostgreSQL with TEST_DATABASE_URL),
 emptied after every test, and an HTTP client that talks to the app in-process."""
 
-import inspect
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -21,13 +20,6 @@ from modules.users.models import User
 from modules.users.schemas import UserCreate
 from modules.users.service import create_user
 from tests.helpers import PASSWORD, make_settings, migrate, require_server
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Every `async def` test runs on asyncio through anyio's plugin.
-    for item in items:
-        if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj):
-            item.add_marker(pytest.mark.anyio)
 
 
 @pytest.fixture(scope="session")

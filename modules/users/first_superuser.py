@@ -17,8 +17,11 @@ def main() -> None:
     engine = create_db_engine(settings)
     with Session(engine) as session:
         user = ensure_first_superuser(session=session, settings=settings)
+        # Read while the session is open: the commit expired the new user, and a closed
+        # session could not load its email again.
+        message = f"first superuser: {user.email}" if user else "first superuser: not configured"
     engine.dispose()
-    print(f"first superuser: {user.email}" if user else "first superuser: not configured")
+    print(message)
 
 
 if __name__ == "__main__":

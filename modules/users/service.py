@@ -20,6 +20,9 @@ def get_user(*, session: Session, user_id: uuid.UUID) -> User | None:
 
 
 def get_user_by_email(*, session: Session, email: str) -> User | None:
+    # A login name is not validated; PostgreSQL would refuse a NUL in it with a 500.
+    if "\x00" in email:
+        return None
     return session.exec(select(User).where(User.email == email.lower())).first()
 
 

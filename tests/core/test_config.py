@@ -1,0 +1,179 @@
+"""Settings: production refuses unsafe values, and the rest have safe defaults."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from core.app import create_app
+from core.config import EXAMPLE_SECRET_KEY, MIN_SECRET_KEY_BYTES, ConfigurationError, Settings, get_settings
+from tests.helpers import ROOT, make_settings
+
+GOOD_KEY = "k" * MIN_SECRET_KEY_BYTES
+
+
+def production(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"ENVIRONMENT": "production", "SECRET_KEY": GOOD_KEY, **overrides}
+    return make_settings(f"sqlite:///{tmp_path / 'prod.db'}", **values)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        pytest.param({"SECRET_KEY": None}, "SECRET_KEY is not set", id="missing-key"),
+        pytest.param({"SECRET_KEY": EXAMPLE_SECRET_KEY}, "example value", id="example-key"),
+        pytest.param(
+            {"SECRET_KEY": "k" * (MIN_SECRET_KEY_BYTES - 1)}, "shorter than 32 bytes", id="short-key"
+        ),
+        pytest.param(
+            {"CORS_ORIGINS": ["https://app.example.com", "*"], "CORS_ALLOW_CREDENTIALS": True},
+            "CORS_ORIGINS allows '*'",
+            id="cors-star-with-credentials",
+        ),
+    ],
+)
+def test_production_refuses_unsafe_settings(tmp_path: Path, overrides: dict[str, Any], reason: str) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        create_app(production(tmp_path, **overrides))
+
+    assert isinstance(refused.value, SystemExit)
+    message = str(refused.value.code)
+    assert reason in message
+    assert "\n" not in message
+
+
+def test_production_refuses_before_touching_the_database(tmp_path: Path) -> None:
+    database = tmp_path / "never" / "app.db"
+
+    with pytest.raises(ConfigurationError):
+        create_app(make_settings(f"sqlite:///{database}", ENVIRONMENT="production", SECRET_KEY=None))
+
+    assert not database.parent.exists()
+
+
+def test_production_counts_key_length_in_bytes(tmp_path: Path) -> None:
+    # 16 two-byte characters are 32 bytes.
+    app = create_app(production(tmp_path, SECRET_KEY="é" * (MIN_SECRET_KEY_BYTES // 2)))
+
+    assert isinstance(app, FastAPI)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param({}, id="plain"),
+        pytest.param(
+            {"CORS_ORIGINS": ["*"], "CORS_ALLOW_CREDENTIALS": False}, id="cors-star-without-credentials"
+        ),
+        pytest.param({"CORS_ORIGINS": ["https://app.example.com"]}, id="cors-origin-with-credentials"),
+    ],
+)
+def test_production_starts_with_a_good_config(tmp_path: Path, overrides: dict[str, Any]) -> None:
+    app = create_app(production(tmp_path, **overrides))
+
+    assert app.state.settings.ENVIRONMENT == "production"
+
+
+@pytest.mark.parametrize("environment", ["local", "test"])
+def test_unsafe_settings_are_allowed_outside_production(tmp_path: Path, environment: str) -> None:
+    settings = make_settings(
+        f"sqlite:///{tmp_path / 'dev.db'}", ENVIRONMENT=environment, SECRET_KEY=EXAMPLE_SECRET_KEY
+    )
+
+    assert isinstance(create_app(settings), FastAPI)
+
+
+def clean_environment(**extra: str) -> dict[str, str]:
+    """This process's environment without any setting the service reads, plus `extra`."""
+    env = {key: value for key, value in os.environ.items() if key not in Settings.model_fields}
+    return {**env, "PYTHONPATH": str(ROOT), **extra}
+
+
+def test_production_process_without_secret_key_exits_with_one_line(tmp_path: Path) -> None:
+    # The working directory has no .env, so nothing can supply a key.
+    result = subprocess.run(
+        [sys.executable, "-c", "from core.app import create_app; create_app()"],
+        cwd=tmp_path,
+        env=clean_environment(ENVIRONMENT="production"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "SECRET_KEY" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_settings_read_dotenv_from_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text("PROJECT_NAME=From dotenv\nFIRST_SUPERUSER_EMAIL=\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PROJECT_NAME", raising=False)
+    monkeypatch.delenv("FIRST_SUPERUSER_EMAIL", raising=False)
+
+    settings = Settings()
+
+    assert settings.PROJECT_NAME == "From dotenv"
+    # An empty value means unset, as in .env.example.
+    assert settings.FIRST_SUPERUSER_EMAIL is None
+
+
+def test_environment_overrides_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / ".env").write_text("PROJECT_NAME=From dotenv\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PROJECT_NAME", "From environment")
+
+    assert Settings().PROJECT_NAME == "From environment"
+
+
+def local_settings() -> Settings:
+    return make_settings("sqlite://", ENVIRONMENT="local", SECRET_KEY=None)
+
+
+def test_missing_secret_key_outside_production_is_random_per_settings() -> None:
+    first, second = local_settings(), local_settings()
+
+    assert first.secret_key != second.secret_key
+    assert len(first.secret_key.encode()) >= MIN_SECRET_KEY_BYTES
+
+
+def test_random_secret_key_is_stable_for_one_settings() -> None:
+    settings = local_settings()
+
+    assert settings.secret_key == settings.secret_key
+
+
+def test_given_secret_key_is_used() -> None:
+    assert make_settings("sqlite://", SECRET_KEY=GOOD_KEY).secret_key == GOOD_KEY
+
+
+def test_secret_key_is_hidden_in_repr() -> None:
+    assert GOOD_KEY not in repr(make_settings("sqlite://", SECRET_KEY=GOOD_KEY))
+
+
+@pytest.mark.parametrize(
+    ("environment", "log_json", "expected"),
+    [("production", None, True), ("local", None, False), ("test", None, False), ("production", False, False)],
+)
+def test_json_logs_default_to_production_only(
+    environment: str, log_json: bool | None, expected: bool
+) -> None:
+    settings = make_settings("sqlite://", ENVIRONMENT=environment, LOG_JSON=log_json)
+
+    assert settings.log_json is expected
+
+
+def test_request_time_settings_are_the_apps_own(make_app: Callable[..., FastAPI]) -> None:
+    app = make_app(PROJECT_NAME="Own name")
+
+    assert app.dependency_overrides[get_settings]() is app.state.settings
+    assert app.title == "Own name"

@@ -1,0 +1,108 @@
+"""The database layer: SQLite connection settings, UTC timestamps, the shared table columns."""
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, Engine, MetaData, select, text
+from sqlalchemy import Table as CoreTable
+
+from core.db import Table, UTCDateTime, create_db_engine
+from modules.items.models import Item
+from tests.helpers import make_settings
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = create_db_engine(make_settings(f"sqlite:///{tmp_path / 'nested' / 'dir' / 'app.db'}"))
+    yield engine
+    engine.dispose()
+
+
+def pragma(engine: Engine, name: str) -> object:
+    with engine.connect() as connection:
+        return connection.execute(text(f"PRAGMA {name}")).scalar()
+
+
+def test_sqlite_engine_creates_the_folder_of_its_file(tmp_path: Path, sqlite_engine: Engine) -> None:
+    assert (tmp_path / "nested" / "dir").is_dir()
+
+
+def test_sqlite_connections_enforce_foreign_keys(sqlite_engine: Engine) -> None:
+    assert pragma(sqlite_engine, "foreign_keys") == 1
+
+
+def test_sqlite_connections_use_wal(sqlite_engine: Engine) -> None:
+    assert pragma(sqlite_engine, "journal_mode") == "wal"
+
+
+def test_sqlite_busy_timeout_follows_the_setting(tmp_path: Path) -> None:
+    engine = create_db_engine(make_settings(f"sqlite:///{tmp_path / 'a.db'}", SQLITE_BUSY_TIMEOUT_MS=1234))
+
+    assert pragma(engine, "busy_timeout") == 1234
+    engine.dispose()
+
+
+def test_sqlite_in_memory_needs_no_folder() -> None:
+    engine = create_db_engine(make_settings("sqlite://"))
+
+    assert pragma(engine, "foreign_keys") == 1
+    engine.dispose()
+
+
+@pytest.fixture
+def stamps(sqlite_engine: Engine) -> CoreTable:
+    table = CoreTable("stamps", MetaData(), Column("at", UTCDateTime))
+    table.create(sqlite_engine)
+    return table
+
+
+def round_trip(engine: Engine, table: CoreTable, value: datetime) -> datetime:
+    with engine.begin() as connection:
+        connection.execute(table.insert().values(at=value))
+        stored: datetime = connection.execute(select(table.c.at)).scalar_one()
+    return stored
+
+
+def test_utc_datetime_comes_back_aware_from_sqlite(sqlite_engine: Engine, stamps: CoreTable) -> None:
+    moment = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+
+    stored = round_trip(sqlite_engine, stamps, moment)
+
+    assert stored == moment
+    assert stored.utcoffset() == timedelta(0)
+
+
+def test_utc_datetime_stores_other_offsets_as_the_same_instant(
+    sqlite_engine: Engine, stamps: CoreTable
+) -> None:
+    moment = datetime(2026, 1, 2, 5, 0, tzinfo=timezone(timedelta(hours=2)))
+
+    stored = round_trip(sqlite_engine, stamps, moment)
+
+    assert stored == moment
+    assert (stored.hour, stored.utcoffset()) == (3, timedelta(0))
+
+
+def test_utc_datetime_keeps_null(sqlite_engine: Engine) -> None:
+    table = CoreTable("maybe", MetaData(), Column("at", UTCDateTime, nullable=True))
+    table.create(sqlite_engine)
+    with sqlite_engine.begin() as connection:
+        connection.execute(table.insert().values(at=None))
+        assert connection.execute(select(table.c.at)).scalar_one() is None
+
+
+def test_table_rows_get_an_id_and_aware_timestamps() -> None:
+    item = Item(title="x", owner_id=uuid.uuid4())
+
+    assert isinstance(item.id, uuid.UUID)
+    assert item.created_at.tzinfo is not None
+    assert item.updated_at.tzinfo is not None
+    assert Item(title="y", owner_id=item.owner_id).id != item.id
+
+
+def test_every_table_has_the_shared_columns() -> None:
+    assert issubclass(Item, Table)
+    assert {"id", "created_at", "updated_at"} <= set(Item.__table__.columns.keys())  # type: ignore[attr-defined]

@@ -1,0 +1,120 @@
+"""Discovery: every folder under modules/ is a feature, mounted by name with no other edit."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import APIRouter
+
+from core import discovery
+from core.config import Settings
+from core.db import metadata
+from tests.helpers import ROOT
+
+WIDGETS_ROUTER = """from fastapi import APIRouter
+
+router = APIRouter()
+
+
+@router.get("")
+def list_widgets() -> list[str]:
+    return []
+"""
+
+PRINT_PATHS = """
+import json
+from core.app import create_app
+app = create_app()
+schema = app.openapi()
+print(json.dumps({path: {m: op["tags"] for m, op in ops.items()} for path, ops in schema["paths"].items()}))
+"""
+
+
+def test_module_names_are_the_feature_folders_sorted() -> None:
+    assert discovery.module_names() == ["auth", "items", "users"]
+
+
+def test_routers_are_found_for_every_module_with_a_router() -> None:
+    found = discovery.routers()
+
+    assert [feature.name for feature in found] == ["auth", "items", "users"]
+    assert all(isinstance(feature.router, APIRouter) for feature in found)
+
+
+def test_import_models_registers_every_table() -> None:
+    discovery.import_models()
+
+    assert {"users", "auth_sessions", "items"} <= set(metadata().tables)
+
+
+@pytest.fixture
+def fake_modules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A package `fake_modules` in place of `modules`: one feature with a router, one without."""
+    package = tmp_path / "fake_modules"
+    (package / "with_router").mkdir(parents=True)
+    (package / "models_only").mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "not_a_module.py").write_text("")
+    (package / "with_router" / "__init__.py").write_text("")
+    (package / "with_router" / "router.py").write_text(
+        "from fastapi import APIRouter\n\nrouter = APIRouter()\n"
+    )
+    (package / "models_only" / "__init__.py").write_text("")
+    (package / "models_only" / "models.py").write_text("LOADED = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(discovery, "PACKAGE", "fake_modules")
+    yield package
+    for name in [name for name in sys.modules if name.startswith("fake_modules")]:
+        del sys.modules[name]
+
+
+def test_only_sub_packages_are_modules(fake_modules: Path) -> None:
+    assert discovery.module_names() == ["models_only", "with_router"]
+
+
+def test_a_module_without_a_router_is_not_mounted(fake_modules: Path) -> None:
+    assert [feature.name for feature in discovery.routers()] == ["with_router"]
+
+
+def test_import_models_imports_the_models_that_exist(fake_modules: Path) -> None:
+    discovery.import_models()
+
+    assert sys.modules["fake_modules.models_only.models"].LOADED is True
+    assert "fake_modules.with_router.models" not in sys.modules
+
+
+def copy_project(target: Path) -> None:
+    ignore = shutil.ignore_patterns("__pycache__")
+    for folder in ("core", "modules", "migrations"):
+        shutil.copytree(ROOT / folder, target / folder, ignore=ignore)
+    for file in ("alembic.ini", "pyproject.toml"):
+        shutil.copy(ROOT / file, target / file)
+
+
+def test_a_new_module_folder_is_mounted_with_no_other_edit(tmp_path: Path) -> None:
+    copy_project(tmp_path)
+    widgets = tmp_path / "modules" / "widgets"
+    widgets.mkdir()
+    (widgets / "__init__.py").write_text('"""Widgets."""\n')
+    (widgets / "router.py").write_text(WIDGETS_ROUTER)
+    env = {key: value for key, value in os.environ.items() if key not in Settings.model_fields}
+    env.pop("PYTHONPATH", None)
+
+    result = subprocess.run(
+        [sys.executable, "-c", PRINT_PATHS],
+        cwd=tmp_path,
+        env={**env, "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}", "LOG_LEVEL": "WARNING"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    paths = json.loads(result.stdout)
+    assert paths["/api/v1/widgets"] == {"get": ["widgets"]}
+    assert paths["/api/v1/items"]["get"] == ["items"]
