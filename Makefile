@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-EXTRAS ?= dev,postgresql,redis
+EXTRAS ?= dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
