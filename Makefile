@@ -38,7 +38,7 @@ lint: install  ## Ruff, format check, mypy, import contracts
 	$(BIN)/lint-imports
 
 test: lint  ## Lint, then the whole suite with coverage (fails under 90%)
-	$(BIN)/pytest --cov --cov-report=term
+	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 format: install  ## Fix what ruff can fix
 	$(BIN)/ruff check --fix .

@@ -118,9 +118,6 @@ def test_every_generation_gets_its_own_secret_key(generate):
         ("project_slug=class", "project_slug"),
         ("project_slug=json", "project_slug"),
         ("project_slug=Bad Slug!", "project_slug"),
-        ("python_version=3.10", "python_version"),
-        ("database=mysql", "database"),
-        ("use_docker=maybe", "use_docker"),
         ("author_email=nobody", "author_email"),
     ],
 )
@@ -133,6 +130,18 @@ def test_invalid_answers_fail_cleanly(tmp_path, answer, named):
     assert len(reasons) == 1, result.stderr
     assert named in reasons[0]
     assert list(out.iterdir()) == [], "a failed generation left files behind"
+
+
+@pytest.mark.parametrize("answer", ["python_version=3.10", "database=mysql", "use_docker=maybe"])
+def test_answers_outside_a_choice_list_are_refused_by_cookiecutter(tmp_path, answer):
+    # Cookiecutter checks choice lists itself, before any hook, and names the variable.
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run_cookiecutter(str(ROOT), answer, cwd=out, home=tmp_path)
+    key, value = answer.split("=")
+    assert result.returncode != 0
+    assert f"{value} provided for choice variable {key}" in result.stderr
+    assert list(out.iterdir()) == []
 
 
 def test_template_from_a_relative_path_in_another_directory(tmp_path):

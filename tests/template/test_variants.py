@@ -34,14 +34,17 @@ VARIANTS = {
 
 
 def interpreter(version: str) -> str | None:
-    """A Python of that version: this one, one on PATH, or one installed by pyenv."""
+    """A Python of that version: this one, one installed by pyenv, or one on PATH.
+
+    pyenv's own versions come before PATH, whose `pythonX.Y` may be a pyenv shim that only
+    works where that version is selected."""
     if f"{sys.version_info.major}.{sys.version_info.minor}" == version:
         return sys.executable
-    found = shutil.which(f"python{version}")
-    if found:
-        return found
     pyenv = sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python"))
-    return str(pyenv[-1]) if pyenv else None
+    if pyenv:
+        return str(pyenv[-1])
+    found = shutil.which(f"python{version}")
+    return found if found and "/shims/" not in found else None
 
 
 def virtualenv_for(version: str, project: Path) -> Path:
