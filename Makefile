@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-EXTRAS ?= dev,postgresql,redis
+EXTRAS ?= dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -38,7 +38,7 @@ lint: install  ## Ruff, format check, mypy, import contracts
 	$(BIN)/lint-imports
 
 test: lint  ## Lint, then the whole suite with coverage (fails under 90%)
-	$(BIN)/pytest --cov --cov-report=term
+	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 format: install  ## Fix what ruff can fix
 	$(BIN)/ruff check --fix .

@@ -1,0 +1,166 @@
+"""Generation: answers, where the template comes from, and what lands in the project."""
+
+import filecmp
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT
+from tests.template.conftest import run_cookiecutter
+
+# The only files whose content depends on the answers; everything else is the root's own.
+ANSWER_DEPENDENT = {"README.md", "pyproject.toml", ".env.example", ".env"}
+TEMPLATE_MATERIAL = ("cookiecutter.json", "hooks", "{{cookiecutter.project_slug}}", "tests/template")
+
+
+def root_files() -> set[str]:
+    """What git tracks at the root, less the template material: the service itself."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    return {
+        name
+        for name in listed
+        if (ROOT / name).is_file()
+        and not any(name == m or name.startswith(f"{m}/") for m in TEMPLATE_MATERIAL)
+    }
+
+
+def project_files(project: Path) -> set[str]:
+    return {str(path.relative_to(project)) for path in project.rglob("*") if path.is_file()}
+
+
+def test_defaults_are_the_root_service_file_for_file(generate):
+    project = generate()
+    assert project.name == "acme-api"
+    expected = (root_files() - {"README.md"}) | {"README.md", ".env"}
+    assert project_files(project) == expected
+    different = {
+        name for name in expected - {".env"} if not filecmp.cmp(ROOT / name, project / name, shallow=False)
+    }
+    assert different <= ANSWER_DEPENDENT, f"differs from the root: {sorted(different - ANSWER_DEPENDENT)}"
+
+
+def test_generated_project_holds_no_template_material(generate):
+    project = generate("use_docker=no", "database=postgresql")
+    for material in TEMPLATE_MATERIAL:
+        assert not (project / material).exists(), material
+    leftovers = []
+    for path in project.rglob("*"):
+        assert path.name not in {"__pycache__", ".venv", "data"}, path
+        assert path.suffix not in {".db", ".pyc"}, path
+        if path.is_file():
+            text = path.read_text(errors="ignore")
+            if "{{ cookiecutter" in text or "{{cookiecutter" in text or "{%" in text:
+                leftovers.append(str(path.relative_to(project)))
+    assert leftovers == []
+
+
+def test_answers_reach_the_derived_files(generate):
+    project = generate(
+        "project_name=Order Desk",
+        "python_version=3.12",
+        "database=postgresql",
+        "rate_limit_storage=redis",
+        "open_registration=no",
+        "description=Takes orders.",
+    )
+    assert project.name == "order-desk"
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert pyproject["project"]["name"] == "order-desk"
+    assert pyproject["project"]["description"] == "Takes orders."
+    assert pyproject["project"]["requires-python"] == ">=3.12"
+    assert pyproject["tool"]["ruff"]["target-version"] == "py312"
+    assert pyproject["tool"]["mypy"]["python_version"] == "3.12"
+    # One dependency list: the root's, unchanged.
+    root = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert pyproject["project"]["dependencies"] == root["project"]["dependencies"]
+    assert pyproject["project"]["optional-dependencies"] == root["project"]["optional-dependencies"]
+    env = (project / ".env").read_text()
+    assert "DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/order_desk" in env
+    assert "RATE_LIMIT_STORAGE_URL=redis://127.0.0.1:6379/0" in env
+    assert "OPEN_REGISTRATION=false" in env
+    assert 'PROJECT_NAME="Order Desk"' in env
+    assert "ARG PYTHON_VERSION=3.12" in (project / "Dockerfile").read_text()
+    assert "# Order Desk" in (project / "README.md").read_text()
+
+
+def test_no_docker_drops_the_docker_files(generate):
+    project = generate("use_docker=no")
+    assert not (project / "Dockerfile").exists()
+    assert not (project / "compose.yaml").exists()
+    assert not (project / ".dockerignore").exists()
+    assert "docker compose" not in (project / "README.md").read_text()
+
+
+def test_every_generation_gets_its_own_secret_key(generate):
+    def secret(project: Path) -> str:
+        (line,) = [
+            line for line in (project / ".env").read_text().splitlines() if line.startswith("SECRET_KEY=")
+        ]
+        return line.removeprefix("SECRET_KEY=")
+
+    first, second = secret(generate()), secret(generate())
+    assert first != second
+    assert len(first.encode()) >= 32
+    assert ".env" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+@pytest.mark.parametrize(
+    ("answer", "named"),
+    [
+        ("project_slug=class", "project_slug"),
+        ("project_slug=json", "project_slug"),
+        ("project_slug=Bad Slug!", "project_slug"),
+        ("author_email=nobody", "author_email"),
+    ],
+)
+def test_invalid_answers_fail_cleanly(tmp_path, answer, named):
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run_cookiecutter(str(ROOT), answer, cwd=out, home=tmp_path)
+    assert result.returncode != 0
+    reasons = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(reasons) == 1, result.stderr
+    assert named in reasons[0]
+    assert list(out.iterdir()) == [], "a failed generation left files behind"
+
+
+@pytest.mark.parametrize("answer", ["python_version=3.10", "database=mysql", "use_docker=maybe"])
+def test_answers_outside_a_choice_list_are_refused_by_cookiecutter(tmp_path, answer):
+    # Cookiecutter checks choice lists itself, before any hook, and names the variable.
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run_cookiecutter(str(ROOT), answer, cwd=out, home=tmp_path)
+    key, value = answer.split("=")
+    assert result.returncode != 0
+    assert f"{value} provided for choice variable {key}" in result.stderr
+    assert list(out.iterdir()) == []
+
+
+def test_template_from_a_relative_path_in_another_directory(tmp_path):
+    elsewhere = tmp_path / "somewhere" / "deep"
+    elsewhere.mkdir(parents=True)
+    relative = Path(*[".."] * len(elsewhere.relative_to("/").parts)) / ROOT.relative_to("/")
+    out = tmp_path / "out"
+    result = run_cookiecutter(str(relative), cwd=elsewhere, output_dir=out, home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (out / "acme-api" / "core" / "app.py").is_file()
+    assert (out / "acme-api" / ".env").is_file()
+
+
+def test_template_from_a_git_url(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run_cookiecutter(f"git+file://{ROOT}", cwd=out, home=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    project = out / "acme-api"
+    assert (project / "modules" / "items" / "router.py").is_file()
+    assert not (project / "hooks").exists()
+    assert not (project / "tests" / "template").exists()
