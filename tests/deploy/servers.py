@@ -58,7 +58,6 @@ class Service:
         return cls([*command, "--port", str(port), *args], env, port, log)
 
     def output(self) -> str:
-        self._log_file.flush()
         return self.log.read_text(errors="replace")
 
     def wait_ready(self, timeout: float = 30) -> None:
@@ -113,10 +112,11 @@ class PostgresCluster:
     def url(self) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
+    def command(self, tool: str) -> list[str]:
+        return [*self._as, str(self.bindir / tool)]
+
     def _run(self, tool: str, *args: str) -> None:
-        subprocess.run(
-            [*self._as, str(self.bindir / tool), *args], check=True, capture_output=True, cwd=self.directory
-        )
+        subprocess.run([*self.command(tool), *args], check=True, capture_output=True, cwd=self.directory)
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
