@@ -7,7 +7,7 @@ and the local one otherwise.
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import redis
@@ -27,8 +27,8 @@ def postgres_server_url() -> str:
 
 
 @pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    """A new, migrated PostgreSQL database, dropped afterwards."""
+def make_postgres_database() -> Iterator[Callable[[], str]]:
+    """Make new, empty PostgreSQL databases; all are dropped afterwards."""
     server_url = postgres_server_url()
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
@@ -36,19 +36,31 @@ def postgres_url() -> Iterator[str]:
     except OperationalError:
         admin.dispose()
         require_server(f"PostgreSQL at {make_url(server_url).render_as_string()} does not answer")
-    name = f"deploy_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    names: list[str] = []
+
+    def make() -> str:
+        names.append(f"deploy_{uuid.uuid4().hex[:12]}")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{names[-1]}"'))
+        return make_url(server_url).set(database=names[-1]).render_as_string(hide_password=False)
+
+    try:
+        yield make
+    finally:
+        with admin.connect() as connection:
+            for name in names:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def postgres_url(make_postgres_database: Callable[[], str]) -> str:
+    """A new, migrated PostgreSQL database for the test module."""
+    url = make_postgres_database()
     engine = create_db_engine(make_settings(url))
     migrate(engine)
     engine.dispose()
-    try:
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return url
 
 
 @pytest.fixture(scope="module")
