@@ -50,7 +50,8 @@ DATABASE_OUTAGES = (OperationalError, DisconnectionError, PoolTimeoutError)
 
 
 async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
-    log.warning("database_unavailable", error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    # The first line names the failure; the next ones would carry the statement and its parameters.
+    log.warning("database_unavailable", error=(str(exc) or type(exc).__name__).splitlines()[0])
     return JSONResponse({"detail": DATABASE_UNAVAILABLE}, status_code=503, headers={"Retry-After": "5"})
 
 

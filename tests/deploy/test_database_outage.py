@@ -8,16 +8,20 @@ import shutil
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
+from core.app import create_app
 from core.db import create_db_engine
 from core.errors import DATABASE_UNAVAILABLE
-from tests.deploy.servers import PostgresCluster, Service, service_env
-from tests.helpers import PASSWORD, make_settings, migrate, require_server
+from core.security import TokenType, create_token
+from tests.deploy.servers import PostgresCluster, Service, free_port, service_env
+from tests.helpers import PASSWORD, TEST_SECRET_KEY, make_settings, migrate, require_server
 
 RECOVERY_LIMIT_SECONDS = 5
 
@@ -91,3 +95,23 @@ def test_the_service_answers_503_while_the_database_is_down_and_recovers_by_itse
             f"\n[deploy] database outage: 503 answered in {answered_in * 1000:.0f} ms while down; "
             f"recovered {recovered_in * 1000:.0f} ms after PostgreSQL was accepting connections again"
         )
+
+
+async def test_an_unreachable_database_answers_503_and_the_process_stays_live() -> None:
+    # Nothing listens on this port: every connection attempt is refused at once.
+    app = create_app(make_settings(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none"))
+    token, _ = create_token(
+        subject=str(uuid.uuid4()),
+        token_type=TokenType.ACCESS,
+        secret=TEST_SECRET_KEY,
+        lifetime=timedelta(minutes=1),
+    )
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        r = await client.get("/api/v1/items", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 503
+        assert r.json() == {"detail": DATABASE_UNAVAILABLE}
+        assert r.headers["Retry-After"] == "5"
+        assert (await client.get("/health")).status_code == 200
+        assert (await client.get("/health/ready")).status_code == 503
+    app.state.engine.dispose()
