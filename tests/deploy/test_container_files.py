@@ -16,7 +16,7 @@ from tests.helpers import ROOT
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 # Read by uvicorn or scripts/start.sh rather than by Settings.
-SERVER_VARIABLES = {"HOST", "PORT", "WEB_CONCURRENCY", "GRACEFUL_TIMEOUT", "FORWARDED_ALLOW_IPS"}
+SERVER_VARIABLES = {"HOST", "PORT", "WEB_CONCURRENCY", "GRACEFUL_TIMEOUT"}
 
 
 def _instructions() -> list[tuple[str, str]]:

@@ -73,6 +73,11 @@ async def test_only_the_rightmost_untrusted_address_counts(make_client: Make) ->
     assert await _statuses(client, *forged) == [401, 401, 429]
 
 
+async def test_an_ipv4_proxy_seen_through_a_dual_stack_socket_is_trusted(make_client: Make) -> None:
+    client = make_client(f"::ffff:{PROXY}", TRUSTED_PROXIES=["10.0.0.0/8"])
+    assert await _statuses(client, "198.51.100.1", "198.51.100.2", "198.51.100.3") == [401, 401, 401]
+
+
 async def test_without_a_header_the_trusted_proxy_itself_is_counted(make_client: Make) -> None:
     client = make_client(PROXY, TRUSTED_PROXIES=[PROXY])
     statuses = [(await client.get("/api/v1/items")).status_code for _ in range(LIMIT + 1)]
