@@ -41,8 +41,8 @@ class Settings(BaseSettings):
     # PostgreSQL's connection pool, per process: each worker keeps up to size + overflow connections.
     DB_POOL_SIZE: int = Field(default=5, ge=1)
     DB_MAX_OVERFLOW: int = Field(default=10, ge=0)
-    # Seconds a request waits for a free pooled connection, then for the server to accept one;
-    # short, so a database outage answers 503 quickly instead of piling requests up.
+    # Seconds a request waits for a free pooled connection (pool saturated), or for the server to
+    # accept a new one (down or unreachable): bounded, so requests get a 503 instead of piling up.
     DB_POOL_TIMEOUT_SECONDS: float = Field(default=10, gt=0)
     DB_CONNECT_TIMEOUT_SECONDS: int = Field(default=3, ge=1)
     # Test each pooled connection before use, so a restarted database is picked up without a restart.
