@@ -5,7 +5,7 @@ from functools import cached_property, lru_cache
 from typing import Annotated, Literal
 
 from fastapi import Depends
-from pydantic import EmailStr, Field, SecretStr
+from pydantic import EmailStr, Field, IPvAnyNetwork, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The value `.env.example` ships with: fine on a laptop, refused in production.
@@ -38,6 +38,15 @@ class Settings(BaseSettings):
 
     DATABASE_URL: str = "sqlite:///./data/app.db"
     SQLITE_BUSY_TIMEOUT_MS: int = Field(default=5000, ge=0)
+    # PostgreSQL's connection pool, per process: each worker keeps up to size + overflow connections.
+    DB_POOL_SIZE: int = Field(default=5, ge=1)
+    DB_MAX_OVERFLOW: int = Field(default=10, ge=0)
+    # Seconds a request waits for a free pooled connection (pool saturated), or for the server to
+    # accept a new one (down or unreachable): bounded, so requests get a 503 instead of piling up.
+    DB_POOL_TIMEOUT_SECONDS: float = Field(default=10, gt=0)
+    DB_CONNECT_TIMEOUT_SECONDS: int = Field(default=3, ge=1)
+    # Test each pooled connection before use, so a restarted database is picked up without a restart.
+    DB_POOL_PRE_PING: bool = True
 
     OPEN_REGISTRATION: bool = True
     FIRST_SUPERUSER_EMAIL: EmailStr | None = None
@@ -52,6 +61,9 @@ class Settings(BaseSettings):
     RATE_LIMIT_LOGIN: str = "5/minute"
     RATE_LIMIT_REGISTER: str = "5/minute"
     RATE_LIMIT_REFRESH: str = "30/minute"
+    # Proxies (addresses or networks) whose X-Forwarded-For names the client; from anyone else
+    # the header is ignored, so a client cannot choose the address it is rate-limited as.
+    TRUSTED_PROXIES: list[IPvAnyNetwork] = []
 
     MAX_REQUEST_BODY_BYTES: int = Field(default=1024 * 1024, gt=0)
 

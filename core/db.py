@@ -80,7 +80,16 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
 def create_db_engine(settings: Settings) -> Engine:
     url = make_url(settings.DATABASE_URL)
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        # Both timeouts bound how long a request waits on a database that is down or saturated.
+        connect_args = {"connect_timeout": settings.DB_CONNECT_TIMEOUT_SECONDS}
+        return create_engine(
+            url,
+            pool_size=settings.DB_POOL_SIZE,
+            max_overflow=settings.DB_MAX_OVERFLOW,
+            pool_timeout=settings.DB_POOL_TIMEOUT_SECONDS,
+            pool_pre_ping=settings.DB_POOL_PRE_PING,
+            connect_args=connect_args if url.get_backend_name() == "postgresql" else {},
+        )
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False})

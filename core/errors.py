@@ -3,6 +3,8 @@
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 log = structlog.get_logger(__name__)
 
@@ -41,6 +43,18 @@ async def _service_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
 
+DATABASE_UNAVAILABLE = "The database is unavailable; try again shortly"
+# The database could not be reached, dropped the connection, or the pool had none free in time:
+# a passing condition the client may retry, not a bug.
+DATABASE_OUTAGES = (OperationalError, DisconnectionError, PoolTimeoutError)
+
+
+async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    # The first line names the failure; the next ones would carry the statement and its parameters.
+    log.warning("database_unavailable", error=(str(exc) or type(exc).__name__).splitlines()[0])
+    return JSONResponse({"detail": DATABASE_UNAVAILABLE}, status_code=503, headers={"Retry-After": "5"})
+
+
 async def _unhandled_error(request: Request, exc: Exception) -> JSONResponse:
     # The request id is bound to the log context by the request middleware.
     log.error("unhandled_error", exc_info=exc)
@@ -50,4 +64,6 @@ async def _unhandled_error(request: Request, exc: Exception) -> JSONResponse:
 
 def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
+    for outage in DATABASE_OUTAGES:
+        app.add_exception_handler(outage, _database_unavailable)
     app.add_exception_handler(Exception, _unhandled_error)

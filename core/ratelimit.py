@@ -3,31 +3,111 @@
 Each limit is a setting named `RATE_LIMIT_<NAME>`; `rate_limit("login")` applies
 `RATE_LIMIT_LOGIN` to a route. Counts are kept per client address and per limit name, so
 the default limit is one budget across the whole API.
+
+When the storage (Redis) does not answer, requests are served unlimited: an outage of the
+counter must not take the API down with it. One warning is logged when the outage starts and
+one line when counting resumes.
 """
 
+import ipaddress
 import math
+import threading
 import time
+import weakref
 from functools import lru_cache
 from typing import Any
 
+import structlog
 from fastapi import Depends, HTTPException, Request
 from limits import RateLimitItem, parse
+from limits.errors import StorageError
 from slowapi import Limiter
 
 from core.config import Settings, SettingsDep
 
+log = structlog.get_logger(__name__)
+
+# Seconds to wait on the limit storage before serving the request uncounted.
+STORAGE_TIMEOUT_SECONDS = 0.5
+
+
+def _is_trusted(address: str, settings: Settings) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    # A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d.
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip in network for network in settings.TRUSTED_PROXIES)
+
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The address a request is counted against.
+
+    The peer's own address, unless the peer is a trusted proxy: then `X-Forwarded-For` is read
+    from the right (each proxy appends the address it saw) and the first address that is not a
+    trusted proxy is the client. Anything left of it could have been written by the client.
+    """
+    peer = request.client.host if request.client else "unknown"
+    settings: Settings = request.app.state.settings
+    if not _is_trusted(peer, settings):
+        return peer
+    hops = [hop.strip() for value in request.headers.getlist("x-forwarded-for") for hop in value.split(",")]
+    hops = [hop for hop in hops if hop]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, settings):
+            return hop
+    return hops[0] if hops else peer
+
+
+def _storage_options(url: str) -> dict[str, Any]:
+    # StorageError for every backend's failures; Redis gets timeouts instead of waiting forever.
+    options: dict[str, Any] = {"wrap_exceptions": True}
+    if url.startswith(("redis://", "rediss://", "redis+unix://")):
+        timeout = STORAGE_TIMEOUT_SECONDS
+        options |= {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+    return options
 
 
 def build_limiter(settings: Settings) -> Limiter:
     return Limiter(
         key_func=client_address,
         storage_uri=settings.RATE_LIMIT_STORAGE_URL,
+        storage_options=_storage_options(settings.RATE_LIMIT_STORAGE_URL),
         enabled=settings.RATE_LIMIT_ENABLED,
         strategy="fixed-window",
     )
+
+
+class _StorageHealth:
+    """Remembers whether the storage is down, so an outage is logged once, not per request."""
+
+    def __init__(self) -> None:
+        self._down = False
+        self._lock = threading.Lock()
+
+    def failed(self, exc: Exception) -> None:
+        with self._lock:
+            first, self._down = not self._down, True
+        if first:
+            log.warning("rate_limit_storage_unavailable", error=str(exc), action="serving without limits")
+
+    def answered(self) -> None:
+        if not self._down:
+            return
+        with self._lock:
+            recovered, self._down = self._down, False
+        if recovered:
+            log.info("rate_limit_storage_recovered")
+
+
+# One per limiter (so per app), without widening slowapi's class.
+_health: "weakref.WeakKeyDictionary[Limiter, _StorageHealth]" = weakref.WeakKeyDictionary()
+
+
+def _storage_health(limiter: Limiter) -> _StorageHealth:
+    return _health.setdefault(limiter, _StorageHealth())
 
 
 @lru_cache
@@ -47,9 +127,16 @@ def rate_limit(name: str) -> Any:
             return
         item = _parse(getattr(settings, setting))
         key = client_address(request)
-        if limiter.limiter.hit(item, name, key):
+        health = _storage_health(limiter)
+        try:
+            allowed = limiter.limiter.hit(item, name, key)
+            reset_at = None if allowed else limiter.limiter.get_window_stats(item, name, key).reset_time
+        except StorageError as exc:
+            health.failed(exc)
             return
-        reset_at = limiter.limiter.get_window_stats(item, name, key).reset_time
+        health.answered()
+        if reset_at is None:
+            return
         raise HTTPException(
             status_code=429,
             detail=f"Rate limit exceeded: {item}",

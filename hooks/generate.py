@@ -30,7 +30,7 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # Template material: never emitted. The README comes from `{{cookiecutter.project_slug}}/`.
 TEMPLATE_ONLY = {".git", "cookiecutter.json", "hooks", "{{cookiecutter.project_slug}}", "README.md"}
 TEMPLATE_ONLY_PATHS = {Path("tests/template")}
-DOCKER_FILES = ("Dockerfile", "compose.yaml", ".dockerignore")
+DOCKER_FILES = ("Dockerfile", "compose.yaml", ".dockerignore", "tests/deploy/test_container_files.py")
 
 
 def validate(answers: dict[str, Any]) -> str | None:

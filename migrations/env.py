@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from core import discovery
 from core.config import get_settings
@@ -17,6 +17,8 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 
 discovery.import_models()
 target_metadata = metadata()
+# Any fixed number: it names the advisory lock every instance takes while migrating.
+MIGRATION_LOCK_KEY = 7_214_530_417
 
 
 def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
@@ -47,6 +49,10 @@ def run_migrations_online() -> None:
     # Tests hand over their own engine; otherwise the service's settings decide.
     engine: Engine = config.attributes.get("engine") or create_db_engine(get_settings())
     with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # Instances starting together migrate one after the other; the later ones find
+            # nothing left to do. The lock ends with the migration's transaction.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         _configure(connection=connection)
         with context.begin_transaction():
             context.run_migrations()

@@ -15,7 +15,8 @@ def main() -> None:
     settings = get_settings()
     configure_logging(settings)
     engine = create_db_engine(settings)
-    with Session(engine) as session:
+    # expire_on_commit=False: the account is read (its email printed) after the session closes.
+    with Session(engine, expire_on_commit=False) as session:
         user = ensure_first_superuser(session=session, settings=settings)
         # Read while the session is open: the commit expired the new user, and a closed
         # session could not load its email again.
