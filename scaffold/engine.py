@@ -353,24 +353,27 @@ def plan(root: Path, names: Names, specs: list[FieldSpec] | None, *, owned: bool
     if table in existing_tables(root):
         raise ScaffoldError(f"a table named {table} already exists")
 
-    sources = {
-        name: text for name, text in module_sources.items() if name.endswith(".py") and "/" not in name
-    }
     _refuse_clashes(
         names,
         [
-            *sources.values(),
-            *(text for name, text in test_sources.items() if name.endswith(".py")),
+            *(
+                text
+                for name, text in [*module_sources.items(), *test_sources.items()]
+                if name.endswith(".py")
+            ),
             *(p.read_text() for p in TEMPLATES.iterdir()),
         ],
     )
     files = {
-        name: _Source(rename(text, EXAMPLE, names), f"modules/{names.plural}/{name}")
-        for name, text in sources.items()
+        rename(name, EXAMPLE, names, python=False): _Source(
+            rename(text, EXAMPLE, names, python=name.endswith(".py")), f"modules/{names.plural}/{name}"
+        )
+        for name, text in module_sources.items()
     }
     kind = "owner-scoped CRUD" if owned else "reference data every user reads and superusers write"
     files["__init__.py"].text = f'"""{names.prose_plural.capitalize()}: {kind}."""\n'
-    example_specs = read_model_fields(files["models.py"].text, f"{names.pascal}Base")
+    # Without `fields`, the copied model keeps the example's, and the migration follows them.
+    specs_or_example = specs or read_model_fields(files["models.py"].text, f"{names.pascal}Base")
     if specs is not None:
         _edit_fields(files, names, specs)
     if not owned:
@@ -390,13 +393,13 @@ def plan(root: Path, names: Names, specs: list[FieldSpec] | None, *, owned: bool
         )
     if generate_tests:
         planned[Path("tests", names.plural, f"test_{names.plural}.py")] = _generated_tests(
-            names, specs or example_specs, owned
+            names, specs_or_example, owned
         )
 
     revision_name, revision = migration.render(
         table=table,
         title=f"Add {names.prose_plural}.",
-        specs=specs or example_specs,
+        specs=specs_or_example,
         owned=owned,
         down_revision=migration.head(migration.read_revisions(root)),
     )

@@ -112,7 +112,7 @@ def rename(source: str, old: Names, new: Names, *, python: bool = True) -> str:
     In code a form becomes the identifier (`order_lines`, `OrderLine`); in strings and comments
     it becomes words where it reads as a word (`"Order line not found"`), the kebab form where
     it is joined by hyphens (`"order-lines-list"`), and the identifier elsewhere (paths, keys).
-    The literal `"items"` is the page envelope's key and `.items()` is a dict method: both stay.
+    The page envelope's key (`body["items"]`) and the dict method `.items()` stay as they are.
     """
     shapes = old.code_forms()
     shape_of = {value: shape for shape, value in shapes.items()}
@@ -143,7 +143,14 @@ def rename(source: str, old: Names, new: Names, *, python: bool = True) -> str:
             keep = shape == "items" and before == "." and after == "("
             replacement = match.group() if keep else code[shape]
         elif shape == "items" and before in "\"'" and after == before:
-            replacement = match.group()
+            # A whole "items" string: the page envelope's key where it is one (`body["items"]`,
+            # `{"items": ...}`), otherwise the tag.
+            opening = source[: begin - 1].rstrip()
+            subscript = opening.endswith("[") and (
+                opening[-2:-1].isalnum() or opening[-2:-1] in {"_", ")", "]"}
+            )
+            key = subscript or source[end + 1 :].lstrip().startswith(":")
+            replacement = match.group() if key else kebab[shape]
         elif shape in kebab and "-" in (before, after):
             replacement = kebab[shape]
         elif before in _PROSE_BEFORE and (

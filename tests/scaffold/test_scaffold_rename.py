@@ -34,6 +34,8 @@ ORDER_LINES = Names.parse("order_lines")
         ('assert ids == ["items-list"]', 'assert ids == ["order-lines-list"]'),
         ('assert tag == "x-items"', 'assert tag == "x-order-lines"'),
         ('page = r.json()["items"]', 'page = r.json()["items"]'),
+        ('assert body == {"items": [], "total": 0}', 'assert body == {"items": [], "total": 0}'),
+        ('assert tags == ["items"]', 'assert tags == ["order-lines"]'),
         (
             "for k, v in item_in.model_dump().items(): ...",
             "for k, v in order_line_in.model_dump().items(): ...",
