@@ -6,12 +6,10 @@ plans everything in memory first: a refusal writes nothing, and `dry_run` only l
 """
 
 import ast
-import io
 import re
 import shutil
 import subprocess
 import sys
-import tokenize
 from collections.abc import Callable
 from pathlib import Path
 
@@ -361,7 +359,7 @@ def plan(root: Path, names: Names, specs: list[FieldSpec] | None, *, owned: bool
                 for name, text in [*module_sources.items(), *test_sources.items()]
                 if name.endswith(".py")
             ),
-            *(p.read_text() for p in TEMPLATES.iterdir()),
+            *(p.read_text() for p in TEMPLATES.glob("*.py.tmpl")),
         ],
     )
     files = {
@@ -410,20 +408,49 @@ def plan(root: Path, names: Names, specs: list[FieldSpec] | None, *, owned: bool
     return planned
 
 
-def _refuse_clashes(names: Names, sources: list[str]) -> None:
-    """The new names must not collide with a name the copied code already uses (`Session`, `query`...)."""
-    identifiers = {
-        token.string
-        for text in sources
-        for token in tokenize.generate_tokens(io.StringIO(text).readline)
-        if token.type == tokenize.NAME
+def _scopes(source: str) -> list[set[str]]:
+    """The names each function sees (its own, and the module's), and the module's alone."""
+    tree = ast.parse(source)
+    module = {
+        alias.asname or alias.name.split(".")[0]
+        for node in tree.body
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
     }
-    for old in sorted(identifiers):
-        new = rename(old, EXAMPLE, names, python=False)
-        if new != old and new in identifiers:
-            raise ScaffoldError(
-                f"name {names.plural!r} would turn {old} into {new}, which the example already uses"
-            )
+    module |= {
+        n.name for n in tree.body if isinstance(n, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    module |= {
+        n.id
+        for s in tree.body
+        if isinstance(s, ast.Assign | ast.AnnAssign)
+        for n in ast.walk(s)
+        if isinstance(n, ast.Name)
+    }
+    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    return [
+        module,
+        *(
+            module
+            | {n.id for n in ast.walk(f) if isinstance(n, ast.Name)}
+            | {a.arg for a in ast.walk(f) if isinstance(a, ast.arg)}
+            for f in functions
+        ),
+    ]
+
+
+def _refuse_clashes(names: Names, sources: list[str]) -> None:
+    """A renamed name must not meet a name the copied code uses in the same place: `sessions`
+    would turn `Item` into the imported `Session`, `statuses` a parameter into fastapi's `status`."""
+    for source in sources:
+        for scope in _scopes(source):
+            renamed = {old: rename(old, EXAMPLE, names, python=False) for old in scope}
+            kept = {old for old, new in renamed.items() if old == new}
+            for old, new in sorted(renamed.items()):
+                if new != old and new in kept:
+                    raise ScaffoldError(
+                        f"name {names.plural!r} would turn {old} into {new}, which the example already uses"
+                    )
 
 
 def find_ruff(root: Path) -> list[str] | None:

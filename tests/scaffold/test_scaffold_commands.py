@@ -1,5 +1,6 @@
 """The scaffold end to end, in a copy of the project: entities are added and removed with the
-command, then the copy's own tools, the new modules' tests and the migrations must all pass."""
+command, then the copy's own tools, the new modules' tests and the migrations must all pass.
+The names start with `sample_` so they never meet a real entity of the project."""
 
 import re
 import time
@@ -44,12 +45,12 @@ def scaffolded(project: Path) -> Iterator[dict[str, float]]:
     then add a last one from the parked example. Yields how long each command took."""
     timings = {}
     for name, args in [
-        ("notes", ["add", "notes"]),
-        ("drafts", ["add", "drafts"]),
-        ("order_lines", ["add", "order_lines", "--fields", ALL_FIELDS]),
-        ("remove drafts", ["remove", "drafts"]),
+        ("sample_notes", ["add", "sample_notes"]),
+        ("sample_drafts", ["add", "sample_drafts"]),
+        ("sample_order_lines", ["add", "sample_order_lines", "--fields", ALL_FIELDS]),
+        ("remove sample_drafts", ["remove", "sample_drafts"]),
         ("remove items", ["remove", "items"]),
-        ("people", ["add", "people", "--singular", "person", "--owned", "no"]),
+        ("sample_people", ["add", "sample_people", "--singular", "sample_person", "--owned", "no"]),
     ]:
         _, timings[name] = scaffold(project, *args)
     yield timings
@@ -57,35 +58,37 @@ def scaffolded(project: Path) -> Iterator[dict[str, float]]:
 
 
 def test_a_scaffold_writes_the_module_its_tests_and_a_revision(project: Path, scaffolded):
-    for name in ("notes", "order_lines", "people"):
+    for name in ("sample_notes", "sample_order_lines", "sample_people"):
         assert (project / "modules" / name / "router.py").is_file()
         assert list((project / "tests" / name).glob("test_*.py"))
         assert list((project / "migrations/versions").glob(f"*-add_{name}.py"))
-    assert scaffolded["order_lines"] < 10
+    assert scaffolded["sample_order_lines"] < 10
 
 
 def test_names_take_every_form(project: Path, scaffolded):
-    models = (project / "modules/order_lines/models.py").read_text()
-    assert "class OrderLineBase(SQLModel):" in models
-    assert "class OrderLine(OrderLineBase, Table, table=True):" in models
-    service = (project / "modules/order_lines/service.py").read_text()
-    assert "def list_order_lines(" in service
-    assert "order_line_in: OrderLineCreate" in service
-    dependencies = (project / "modules/notes/dependencies.py").read_text()
-    assert '"Note not found"' in dependencies
-    assert "someone else's note exists" in dependencies
-    assert (project / "modules/notes/__init__.py").read_text().startswith('"""Notes: owner-scoped')
+    models = (project / "modules/sample_order_lines/models.py").read_text()
+    assert "class SampleOrderLineBase(SQLModel):" in models
+    assert "class SampleOrderLine(SampleOrderLineBase, Table, table=True):" in models
+    service = (project / "modules/sample_order_lines/service.py").read_text()
+    assert "def list_sample_order_lines(" in service
+    assert "sample_order_line_in: SampleOrderLineCreate" in service
+    dependencies = (project / "modules/sample_notes/dependencies.py").read_text()
+    assert '"Sample note not found"' in dependencies
+    assert "someone else's sample note exists" in dependencies
+    assert (
+        (project / "modules/sample_notes/__init__.py").read_text().startswith('"""Sample notes: owner-scoped')
+    )
     # An irregular plural keeps its table name explicitly.
-    assert '__tablename__ = "people"' in (project / "modules/people/models.py").read_text()
+    assert '__tablename__ = "sample_people"' in (project / "modules/sample_people/models.py").read_text()
     assert "item" not in "".join(
         p.read_text().lower().replace(".items()", "")
-        for name in ("notes", "order_lines", "people")
+        for name in ("sample_notes", "sample_order_lines", "sample_people")
         for p in (project / "modules" / name).glob("*.py")
     )
 
 
 def test_reference_data_has_no_owner_and_superuser_writes(project: Path, scaffolded):
-    module = project / "modules/people"
+    module = project / "modules/sample_people"
     assert "owner_id" not in "".join(p.read_text() for p in module.glob("*.py"))
     router = (module / "router.py").read_text()
     assert router.count("_admin: CurrentSuperuser") == 3
@@ -93,22 +96,25 @@ def test_reference_data_has_no_owner_and_superuser_writes(project: Path, scaffol
 
 
 def test_removal_takes_module_tests_and_revision_and_relinks_the_chain(project: Path, scaffolded):
-    assert not (project / "modules/drafts").exists()
-    assert not (project / "tests/drafts").exists()
+    assert not (project / "modules/sample_drafts").exists()
+    assert not (project / "tests/sample_drafts").exists()
     assert not list((project / "migrations/versions").glob("*-add_drafts.py"))
     assert not (project / "modules/items").exists()
     assert not (project / "tests/items").exists()
-    # The example is parked, and the next scaffold (people) was copied from it.
+    # The example is parked, and the next scaffold (sample_people) was copied from it.
     assert (project / "scaffold/example/modules/items/models.py.parked").is_file()
-    (users,) = (project / "migrations/versions").glob("*-users_and_auth_sessions.py")
-    (notes,) = (project / "migrations/versions").glob("*-add_notes.py")
-    (order_lines,) = (project / "migrations/versions").glob("*-add_order_lines.py")
+    versions = project / "migrations/versions"
 
     def ids(path: Path) -> tuple[str, str | None]:
         found = dict(re.findall(r"^(revision|down_revision)\b.*= ['\"]?(\w+)", path.read_text(), re.M))
-        return found["revision"], found["down_revision"]
+        return found["revision"], None if found["down_revision"] == "None" else found["down_revision"]
 
-    assert ids(notes)[1] == ids(users)[0]
+    chain = dict(ids(path) for path in versions.glob("*.py"))
+    # One line of revisions: every parent exists, and no two revisions share one.
+    assert set(chain.values()) - {None} <= set(chain)
+    assert len(set(chain.values())) == len(chain)
+    (notes,) = versions.glob("*-add_sample_notes.py")
+    (order_lines,) = versions.glob("*-add_sample_order_lines.py")
     assert ids(order_lines)[1] == ids(notes)[0]
 
 
@@ -121,10 +127,15 @@ def test_the_copy_passes_lint_and_type_checks(project: Path, scaffolded):
 
 def test_routes_tags_and_operation_ids(project: Path, scaffolded):
     lines = set(run(project, "-c", OPENAPI).stdout.splitlines())
-    assert "/api/v1/order_lines order-lines order-lines-create" in lines
-    assert "/api/v1/order_lines/{order_line_id} order-lines order-lines-update" in lines
-    assert "/api/v1/notes notes notes-list" in lines
-    assert "/api/v1/people/{person_id} people people-delete-person" in lines
+    assert "/api/v1/sample_order_lines sample-order-lines sample-order-lines-create" in lines
+    assert (
+        "/api/v1/sample_order_lines/{sample_order_line_id} sample-order-lines sample-order-lines-update"
+        in lines
+    )
+    assert "/api/v1/sample_notes sample-notes sample-notes-list" in lines
+    assert (
+        "/api/v1/sample_people/{sample_person_id} sample-people sample-people-delete-sample-person" in lines
+    )
     assert not any("/api/v1/items" in line for line in lines)
 
 
@@ -137,9 +148,9 @@ def test_the_new_modules_tests_pass(project: Path, scaffolded):
         "-q",
         "-p",
         "no:cacheprovider",
-        "tests/notes",
-        "tests/order_lines",
-        "tests/people",
+        "tests/sample_notes",
+        "tests/sample_order_lines",
+        "tests/sample_people",
     )
     assert " passed" in result.stdout, result.stdout
     assert "skipped" not in result.stdout, result.stdout
@@ -156,21 +167,21 @@ def test_the_migrations_round_trip(project: Path, scaffolded, make_database_url:
 
 def test_dry_run_lists_and_writes_nothing(project: Path, scaffolded):
     before = files_of(project)
-    lines, _ = scaffold(project, "add", "invoices", "--fields", "number:str:20:unique", "--dry-run")
-    assert "would write modules/invoices/models.py" in lines
-    assert "would write tests/invoices/test_invoices.py" in lines
+    lines, _ = scaffold(project, "add", "sample_invoices", "--fields", "number:str:20:unique", "--dry-run")
+    assert "would write modules/sample_invoices/models.py" in lines
+    assert "would write tests/sample_invoices/test_sample_invoices.py" in lines
     assert any(
-        line.startswith("would write migrations/versions/") and line.endswith("-add_invoices.py")
+        line.startswith("would write migrations/versions/") and line.endswith("-add_sample_invoices.py")
         for line in lines
     )
-    lines, _ = scaffold(project, "remove", "notes", "--dry-run")
-    assert lines == ["would remove modules/notes", "would remove tests/notes", *lines[2:]]
+    lines, _ = scaffold(project, "remove", "sample_notes", "--dry-run")
+    assert lines == ["would remove modules/sample_notes", "would remove tests/sample_notes", *lines[2:]]
     assert files_of(project) == before
 
 
 def test_a_refusal_is_one_line_with_exit_code_2(project: Path, scaffolded):
     before = files_of(project)
-    for args in (["add", "notes"], ["add", "ok", "--fields", "x:money"], ["add"], ["remove", "users"]):
+    for args in (["add", "sample_notes"], ["add", "ok", "--fields", "x:money"], ["add"], ["remove", "users"]):
         result = run(project, "-m", "scaffold", *args, check=False)
         assert result.returncode == 2, result
         assert result.stdout == "", result.stderr
