@@ -7,12 +7,17 @@ import sys
 import tokenize
 from bisect import bisect_right
 from dataclasses import dataclass
+from pathlib import Path
 
 from core.naming import singular as naive_singular
 
 _SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*)*")
 # Folders and packages an entity may never be called, beside keywords and the standard library.
 RESERVED = {"auth", "users", "core", "modules", "tests", "scaffold", "migrations"}
+
+
+# The example every entity is copied from, and the templates written in its names.
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 class ScaffoldError(Exception):
@@ -163,3 +168,6 @@ def rename(source: str, old: Names, new: Names, *, python: bool = True) -> str:
         last = end
     out.append(source[last:])
     return "".join(out)
+
+
+EXAMPLE = Names(plural="items", singular="item")
