@@ -14,9 +14,7 @@ from core.naming import singular as naive_singular
 _SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*)*")
 # Folders and packages an entity may never be called, beside keywords and the standard library.
 RESERVED = {"auth", "users", "core", "modules", "tests", "scaffold", "migrations"}
-
-
-# The example every entity is copied from, and the templates written in its names.
+# Files the scaffold adds beside the copy, written in the example's names and renamed like it.
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -170,4 +168,5 @@ def rename(source: str, old: Names, new: Names, *, python: bool = True) -> str:
     return "".join(out)
 
 
+# The example every entity is copied from.
 EXAMPLE = Names(plural="items", singular="item")
