@@ -38,6 +38,8 @@ class Names:
         singular = singular or "_".join([*words[:-1], naive_singular(words[-1])])
         if singular == name:
             raise ScaffoldError(f"name {name!r} has no distinct singular: give one with singular=...")
+        if keyword.iskeyword(singular):
+            raise ScaffoldError(f"singular {singular!r} is a Python keyword: give another with singular=...")
         return cls(plural=name, singular=singular)
 
     @property
