@@ -32,6 +32,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("", None, "not a lower-case snake_case identifier"),
         ("sample_people", None, "no distinct singular"),
         ("sample_people", "Person", "singular 'Person' is not"),
+        ("classes", None, "singular 'class' is a Python keyword"),
         ("sessions", None, "(?i)would turn item into session"),
         ("fields", None, "would turn Item into Field"),
         ("filters", None, "would turn items into filters"),
