@@ -9,10 +9,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate superuser test lint format lock clean
+.PHONY: help install run migrate superuser test lint format lock clean entity remove-entity
 
 help:  ## List the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,3 +53,10 @@ lock:  ## Re-resolve requirements.lock from pyproject.toml (needs the package in
 
 clean:  ## Remove .venv, caches and the local database
 	rm -rf $(VENV) .lock-venv .pytest_cache .mypy_cache .ruff_cache .coverage data
+
+entity: install  ## Add an entity: name=order_lines [singular=] [fields="sku:str:40:unique qty:int"] [owned=no] [dry_run=1]
+	$(BIN)/python -m scaffold add "$(name)" $(if $(singular),--singular "$(singular)") \
+		$(if $(fields),--fields "$(fields)") $(if $(owned),--owned "$(owned)") $(if $(dry_run),--dry-run)
+
+remove-entity: install  ## Remove an entity that has not been migrated yet: name=order_lines
+	$(BIN)/python -m scaffold remove "$(name)" $(if $(dry_run),--dry-run)

@@ -1,0 +1,191 @@
+"""The scaffold end to end, in a copy of the project: entities are added and removed with the
+command, then the copy's own tools, the new modules' tests and the migrations must all pass.
+The names start with `sample_` so they never meet a real entity of the project."""
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.scaffold.helpers import ROUND_TRIP, copy_project, files_of, run, run_tool
+
+# Every type and every modifier at least once.
+ALL_FIELDS = (
+    "sku:str:40:unique quantity:int=1 price:decimal note:text? shipped_on:date? paid_at:datetime?"
+    " weight:float:index is_gift:bool=false ref:uuid?:unique:index label:str?=new due:date=2030-01-01"
+    " rank:int:index code:str:8?:index ratio:float?=0.5 fee:decimal?=1.50 body:text=none"
+)
+OPENAPI = """
+from core.app import create_app
+from tests.helpers import make_settings
+app = create_app(make_settings("sqlite://"))
+for path, operations in app.openapi()["paths"].items():
+    for operation in operations.values():
+        print(path, operation["tags"][0], operation["operationId"])
+"""
+
+
+def scaffold(root: Path, *args: str) -> tuple[list[str], float]:
+    started = time.perf_counter()
+    result = run(root, "-m", "scaffold", *args)
+    elapsed = time.perf_counter() - started
+    return result.stdout.splitlines(), elapsed
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_project(tmp_path_factory.mktemp("project"))
+
+
+@pytest.fixture(scope="module")
+def scaffolded(project: Path) -> Iterator[dict[str, float]]:
+    """Add four entities, remove one from the middle of the chain and the example itself,
+    then add a last one from the parked example. Yields how long each command took."""
+    timings = {}
+    for name, args in [
+        ("sample_notes", ["add", "sample_notes"]),
+        ("sample_drafts", ["add", "sample_drafts"]),
+        ("sample_order_lines", ["add", "sample_order_lines", "--fields", ALL_FIELDS]),
+        ("remove sample_drafts", ["remove", "sample_drafts"]),
+        ("remove items", ["remove", "items"]),
+        ("sample_people", ["add", "sample_people", "--singular", "sample_person", "--owned", "no"]),
+    ]:
+        _, timings[name] = scaffold(project, *args)
+    yield timings
+    print("scaffold timings (s):", {k: round(v, 2) for k, v in timings.items()})
+
+
+def test_a_scaffold_writes_the_module_its_tests_and_a_revision(project: Path, scaffolded):
+    for name in ("sample_notes", "sample_order_lines", "sample_people"):
+        assert (project / "modules" / name / "router.py").is_file()
+        assert list((project / "tests" / name).glob("test_*.py"))
+        assert list((project / "migrations/versions").glob(f"*-add_{name}.py"))
+    assert scaffolded["sample_order_lines"] < 10
+
+
+def test_names_take_every_form(project: Path, scaffolded):
+    models = (project / "modules/sample_order_lines/models.py").read_text()
+    assert "class SampleOrderLineBase(SQLModel):" in models
+    assert "class SampleOrderLine(SampleOrderLineBase, Table, table=True):" in models
+    service = (project / "modules/sample_order_lines/service.py").read_text()
+    assert "def list_sample_order_lines(" in service
+    assert "sample_order_line_in: SampleOrderLineCreate" in service
+    dependencies = (project / "modules/sample_notes/dependencies.py").read_text()
+    assert '"Sample note not found"' in dependencies
+    assert "someone else's sample note exists" in dependencies
+    assert (
+        (project / "modules/sample_notes/__init__.py").read_text().startswith('"""Sample notes: owner-scoped')
+    )
+    # An irregular plural keeps its table name explicitly.
+    assert '__tablename__ = "sample_people"' in (project / "modules/sample_people/models.py").read_text()
+    assert "item" not in "".join(
+        p.read_text().lower().replace(".items()", "")
+        for name in ("sample_notes", "sample_order_lines", "sample_people")
+        for p in (project / "modules" / name).glob("*.py")
+    )
+
+
+def test_reference_data_has_no_owner_and_superuser_writes(project: Path, scaffolded):
+    module = project / "modules/sample_people"
+    assert "owner_id" not in "".join(p.read_text() for p in module.glob("*.py"))
+    router = (module / "router.py").read_text()
+    assert router.count("_admin: CurrentSuperuser") == 3
+    assert router.count("_user: CurrentUser") == 2
+
+
+def test_removal_takes_module_tests_and_revision_and_relinks_the_chain(project: Path, scaffolded):
+    assert not (project / "modules/sample_drafts").exists()
+    assert not (project / "tests/sample_drafts").exists()
+    assert not list((project / "migrations/versions").glob("*-add_drafts.py"))
+    assert not (project / "modules/items").exists()
+    assert not (project / "tests/items").exists()
+    # The example is parked, and the next scaffold (sample_people) was copied from it.
+    assert (project / "scaffold/example/modules/items/models.py.parked").is_file()
+    versions = project / "migrations/versions"
+
+    def ids(path: Path) -> tuple[str, str | None]:
+        found = dict(re.findall(r"^(revision|down_revision)\b.*= ['\"]?(\w+)", path.read_text(), re.M))
+        return found["revision"], None if found["down_revision"] == "None" else found["down_revision"]
+
+    chain = dict(ids(path) for path in versions.glob("*.py"))
+    # One line of revisions: every parent exists, and no two revisions share one.
+    assert set(chain.values()) - {None} <= set(chain)
+    assert len(set(chain.values())) == len(chain)
+    (notes,) = versions.glob("*-add_sample_notes.py")
+    (order_lines,) = versions.glob("*-add_sample_order_lines.py")
+    assert ids(order_lines)[1] == ids(notes)[0]
+
+
+def test_the_copy_passes_lint_and_type_checks(project: Path, scaffolded):
+    run_tool(project, "ruff", "check", ".")
+    run_tool(project, "ruff", "format", "--check", ".")
+    run_tool(project, "mypy")
+    run_tool(project, "lint-imports")
+
+
+def test_routes_tags_and_operation_ids(project: Path, scaffolded):
+    lines = set(run(project, "-c", OPENAPI).stdout.splitlines())
+    assert "/api/v1/sample_order_lines sample-order-lines sample-order-lines-create" in lines
+    assert (
+        "/api/v1/sample_order_lines/{sample_order_line_id} sample-order-lines sample-order-lines-update"
+        in lines
+    )
+    assert "/api/v1/sample_notes sample-notes sample-notes-list" in lines
+    assert (
+        "/api/v1/sample_people/{sample_person_id} sample-people sample-people-delete-sample-person" in lines
+    )
+    assert not any("/api/v1/items" in line for line in lines)
+
+
+def test_the_new_modules_tests_pass(project: Path, scaffolded):
+    # The database follows this run's: SQLite, or PostgreSQL when TEST_DATABASE_URL is set.
+    result = run(
+        project,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/sample_notes",
+        "tests/sample_order_lines",
+        "tests/sample_people",
+    )
+    assert " passed" in result.stdout, result.stdout
+    assert "skipped" not in result.stdout, result.stdout
+
+
+def test_the_migrations_round_trip(project: Path, scaffolded, make_database_url: Callable[[], Iterator[str]]):
+    databases = make_database_url()
+    url = next(databases)
+    try:
+        run(project, "-c", ROUND_TRIP, url)
+    finally:
+        databases.close()
+
+
+def test_dry_run_lists_and_writes_nothing(project: Path, scaffolded):
+    before = files_of(project)
+    lines, _ = scaffold(project, "add", "sample_invoices", "--fields", "number:str:20:unique", "--dry-run")
+    assert "would write modules/sample_invoices/models.py" in lines
+    assert "would write tests/sample_invoices/test_sample_invoices.py" in lines
+    assert any(
+        line.startswith("would write migrations/versions/") and line.endswith("-add_sample_invoices.py")
+        for line in lines
+    )
+    lines, _ = scaffold(project, "remove", "sample_notes", "--dry-run")
+    assert lines == ["would remove modules/sample_notes", "would remove tests/sample_notes", *lines[2:]]
+    assert files_of(project) == before
+
+
+def test_a_refusal_is_one_line_with_exit_code_2(project: Path, scaffolded):
+    before = files_of(project)
+    for args in (["add", "sample_notes"], ["add", "ok", "--fields", "x:money"], ["add"], ["remove", "users"]):
+        result = run(project, "-m", "scaffold", *args, check=False)
+        assert result.returncode == 2, result
+        assert result.stdout == "", result.stderr
+        assert len(result.stderr.splitlines()) == 1, result.stderr
+        assert result.stderr.startswith("scaffold: error: ")
+        assert "Traceback" not in result.stderr
+    assert files_of(project) == before
