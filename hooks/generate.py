@@ -16,6 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from scaffold import remove, scaffold
+from scaffold.names import Names, ScaffoldError
+
 SUPPORTED_PYTHON = ("3.11", "3.12", "3.13")
 CHOICES = {
     "python_version": SUPPORTED_PYTHON,
@@ -51,10 +54,22 @@ def validate(answers: dict[str, Any]) -> str | None:
         return "project_name must not be empty"
     if not _EMAIL.fullmatch(str(answers.get("author_email", ""))):
         return f"author_email {answers.get('author_email')!r} is not an email address"
+    names = entity_names(answers)
+    if len(set(names)) != len(names):
+        return f"entities {answers.get('entities')!r} lists a name twice"
+    for name in names:
+        try:
+            Names.parse(name)
+        except ScaffoldError as exc:
+            return f"entities: {exc}"
     for key in ("project_name", "description", "author_name"):
         if '"""' in str(answers.get(key, "")) or "\n" in str(answers.get(key, "")):
             return f"{key} must be one line without triple quotes"
     return None
+
+
+def entity_names(answers: dict[str, Any]) -> list[str]:
+    return [name.strip() for name in str(answers.get("entities", "")).split(",") if name.strip()]
 
 
 def _ignored_patterns(root: Path) -> list[str]:
@@ -148,7 +163,18 @@ def write_env(project: Path) -> None:
     (project / ".env").write_text(text)
 
 
+def add_entities(project: Path, names: list[str]) -> None:
+    """Each listed entity is made by the scaffold, as `make entity` would; items, the
+    example they are copied from, stays only if it is listed."""
+    for name in names:
+        if name != "items":
+            scaffold(project, name)
+    if "items" not in names:
+        remove(project, "items")
+
+
 def generate(*, project: Path, template_root: Path, answers: dict[str, Any]) -> None:
     copy_root(template_root, project)
     derive(project, answers)
     write_env(project)
+    add_entities(project, entity_names(answers))

@@ -119,6 +119,9 @@ def test_every_generation_gets_its_own_secret_key(generate):
         ("project_slug=json", "project_slug"),
         ("project_slug=Bad Slug!", "project_slug"),
         ("author_email=nobody", "author_email"),
+        ("entities=items,class", "entities"),
+        ("entities=users", "entities"),
+        ("entities=notes,notes", "entities"),
     ],
 )
 def test_invalid_answers_fail_cleanly(tmp_path, answer, named):
@@ -164,3 +167,22 @@ def test_template_from_a_git_url(tmp_path):
     assert (project / "modules" / "items" / "router.py").is_file()
     assert not (project / "hooks").exists()
     assert not (project / "tests" / "template").exists()
+
+
+def test_entities_are_scaffolded_and_items_kept_only_if_listed(generate):
+    project = generate("entities=order_lines,notes")
+    modules = sorted(path.name for path in (project / "modules").iterdir() if path.is_dir())
+    assert modules == ["auth", "notes", "order_lines", "users"]
+    assert (project / "tests" / "order_lines").is_dir()
+    assert not (project / "tests" / "items").exists()
+    revisions = sorted(path.name for path in (project / "migrations" / "versions").glob("*.py"))
+    assert any(name.endswith("-add_order_lines.py") for name in revisions)
+    assert not any(name.endswith("-items.py") for name in revisions)
+    router = (project / "modules" / "order_lines" / "router.py").read_text()
+    assert "OrderLineCreate" in router
+
+
+def test_no_entities_leaves_auth_and_users_only(generate):
+    project = generate("entities=")
+    modules = sorted(path.name for path in (project / "modules").iterdir() if path.is_dir())
+    assert modules == ["auth", "users"]

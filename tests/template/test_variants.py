@@ -30,6 +30,8 @@ VARIANTS = {
     "postgresql-redis": ["database=postgresql", "rate_limit_storage=redis"],
     "python-3.12": ["python_version=3.12"],
     "python-3.13": ["python_version=3.13", "database=postgresql", "use_docker=no"],
+    "no-entities": ["entities="],
+    "several-entities": ["entities=items, notes, order_lines"],
 }
 
 
