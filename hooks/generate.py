@@ -129,6 +129,11 @@ def derive(project: Path, answers: dict[str, Any]) -> None:
     _replace(pyproject, r'^requires-python = ".*"$', f'requires-python = ">={version}"')
     _replace(pyproject, r'^target-version = ".*"$', f'target-version = "py{short}"')
     _replace(pyproject, r'^python_version = ".*"$', f'python_version = "{version}"')
+    files = re.search(r"^files = \[.*\]$", pyproject.read_text(), flags=re.MULTILINE)
+    if files is None:
+        raise SystemExit("error: template out of date: no mypy files line in pyproject.toml")
+    # The hooks stay behind, so mypy must not look for them.
+    _replace(pyproject, r"^files = \[.*\]$", re.sub(r', "hooks/[^"]*"', "", files.group(0)))
 
     env_example = project / ".env.example"
     _replace(env_example, r"^PROJECT_NAME=.*$", f"PROJECT_NAME={_toml_string(answers['project_name'])}")

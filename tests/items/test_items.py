@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
+from core.schemas import Page
 from modules.items.models import Item
 from modules.users.models import User
 
@@ -145,7 +146,8 @@ async def test_list_returns_a_page_with_defaults(client: httpx.AsyncClient, user
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"items", "total", "limit", "offset"}
+    # The shared envelope (core.schemas.Page), whatever the entity.
+    assert set(body) == set(Page.model_fields)
     assert (body["total"], body["limit"], body["offset"]) == (1, 20, 0)
     assert len(body["items"]) == 1
 

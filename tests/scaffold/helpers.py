@@ -8,7 +8,18 @@ from pathlib import Path
 
 from tests.helpers import ROOT
 
-COPIED = ["core", "modules", "tests", "migrations", "scaffold", "alembic.ini", "pyproject.toml", "Makefile"]
+# `hooks` is there only in the template's root, whose mypy settings name it.
+COPIED = [
+    "core",
+    "modules",
+    "tests",
+    "migrations",
+    "scaffold",
+    "hooks",
+    "alembic.ini",
+    "pyproject.toml",
+    "Makefile",
+]
 IGNORED = shutil.ignore_patterns("__pycache__", ".venv", "data", "*.db", ".pytest_cache", ".mypy_cache")
 
 # Upgrade, compare models with the database (autogenerate finds nothing), downgrade, upgrade.
@@ -30,6 +41,8 @@ engine.dispose()
 def copy_project(destination: Path) -> Path:
     for name in COPIED:
         source = ROOT / name
+        if not source.exists():
+            continue
         if source.is_dir():
             shutil.copytree(source, destination / name, ignore=IGNORED)
         else:
