@@ -63,5 +63,13 @@ def send_mail(mail: Mail, *, settings: Settings) -> None:
     """Send one message. A failure is logged, not raised: the response has already gone."""
     try:
         _BACKENDS[settings.MAIL_BACKEND](mail, settings)
-    except OSError:  # smtplib's errors, refused connections, timeouts and TLS failures alike
-        log.exception("mail_failed", backend=settings.MAIL_BACKEND, to=mail.to, subject=mail.subject)
+    except OSError as exc:  # smtplib's errors, refused connections, timeouts and TLS failures alike
+        # The error, not the traceback: a rendered traceback can show locals, the SMTP password
+        # and the message (with its link) among them.
+        log.error(
+            "mail_failed",
+            backend=settings.MAIL_BACKEND,
+            to=mail.to,
+            subject=mail.subject,
+            error=f"{type(exc).__name__}: {exc}",
+        )

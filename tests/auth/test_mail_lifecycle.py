@@ -154,6 +154,10 @@ async def test_a_wrong_smtp_password_is_logged_and_the_client_still_gets_202(
     [failure] = [record for record in caplog.records if record.name == "core.mail"]
     assert failure.msg["event"] == "mail_failed"
     assert failure.msg["to"] == "bob@example.com"
+    assert failure.msg["error"].startswith("SMTPAuthenticationError: (535")
+    # No traceback (whose locals would hold the password and the link), no password.
+    assert failure.exc_info is None
+    assert "exc_info" not in failure.msg
     assert "wrong" not in str(failure.msg)
 
 
