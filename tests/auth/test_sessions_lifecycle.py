@@ -231,3 +231,27 @@ def test_the_prune_command_deletes_session_rows_of_everyone(
     assert db.exec(select(AuthSession.id).where(col(AuthSession.user_id).in_([bob.id, carol.id]))).all() == [
         live.id
     ]
+
+
+@pytest.mark.usefixtures("bob")
+async def test_logging_out_takes_the_session_off_the_list(client: httpx.AsyncClient) -> None:
+    laptop, phone = await _login(client), await _login(client)
+    r = await client.post("/api/v1/auth/logout", json={"refresh_token": laptop["refresh_token"]})
+    assert r.status_code == 204, r.text
+    assert [s["current"] for s in (await client.get(SESSIONS, headers=_auth(phone))).json()] == [True]
+
+
+@pytest.mark.usefixtures("bob")
+async def test_a_password_change_ends_every_earlier_session(client: httpx.AsyncClient) -> None:
+    laptop, phone = await _login(client), await _login(client)
+    r = await client.post(
+        "/api/v1/users/me/password",
+        json={"current_password": PASSWORD, "new_password": "a different password"},
+        headers=_auth(phone),
+    )
+    assert r.status_code == 204, r.text
+    assert [await _refresh(client, tokens) for tokens in (laptop, phone)] == [401, 401]
+    r = await client.post(
+        "/api/v1/auth/login", data={"username": "bob@example.com", "password": "a different password"}
+    )
+    assert [s["current"] for s in (await client.get(SESSIONS, headers=_auth(r.json()))).json()] == [True]
