@@ -26,6 +26,11 @@ class Mail:
     body: str
 
 
+def frontend_link(settings: Settings, page: str, token: str) -> str:
+    """A link to the frontend page that takes `token` and posts it to the matching endpoint."""
+    return f"{settings.FRONTEND_URL.rstrip('/')}/{page}?token={token}"
+
+
 def _log(mail: Mail, settings: Settings) -> None:
     log.info("mail_sent", backend="console", to=mail.to, subject=mail.subject, body=mail.body)
 

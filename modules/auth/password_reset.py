@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from core.config import Settings
 from core.errors import ServiceError
-from core.mail import Mail
+from core.mail import Mail, frontend_link
 from core.security import ExpiredTokenError, InvalidTokenError, TokenType, create_token, decode_token
 from modules.auth.service import revoke_all_sessions
 from modules.users.models import User
@@ -40,7 +40,7 @@ def reset_mail(*, user: User, settings: Settings) -> Mail:
         lifetime=timedelta(minutes=minutes),
         claims={"pwd": _fingerprint(user, settings.secret_key)},
     )
-    link = f"{settings.FRONTEND_URL.rstrip('/')}/reset-password?token={token}"
+    link = frontend_link(settings, "reset-password", token)
     return Mail(
         to=user.email,
         subject=f"Reset your password for {settings.PROJECT_NAME}",

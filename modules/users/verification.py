@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from core.config import Settings
 from core.errors import ServiceError
-from core.mail import Mail
+from core.mail import Mail, frontend_link
 from core.security import ExpiredTokenError, InvalidTokenError, TokenType, create_token, decode_token
 from modules.users.models import User
 from modules.users.service import get_user, get_user_by_email
@@ -32,7 +32,7 @@ def verification_mail(*, user: User, settings: Settings) -> Mail:
         lifetime=timedelta(hours=hours),
         claims={"email": user.email},
     )
-    link = f"{settings.FRONTEND_URL.rstrip('/')}/verify-email?token={token}"
+    link = frontend_link(settings, "verify-email", token)
     return Mail(
         to=user.email,
         subject=f"Verify your email address for {settings.PROJECT_NAME}",

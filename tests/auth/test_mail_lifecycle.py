@@ -73,7 +73,10 @@ async def test_smtp_delivers_a_verification_link_that_works(
     make_user("bob@example.com", is_verified=False)
     with smtp_server() as mailbox:
         async with smtp_client(
-            SMTP_PORT=mailbox.port, SMTP_TLS="none", MAIL_FROM="hello@example.org"
+            SMTP_PORT=mailbox.port,
+            SMTP_TLS="none",
+            MAIL_FROM="hello@example.org",
+            FRONTEND_URL="https://app.example.org/",
         ) as http:
             r = await http.post(VERIFY_REQUEST, json={"email": "bob@example.com"})
             assert r.status_code == 202, r.text
@@ -83,7 +86,7 @@ async def test_smtp_delivers_a_verification_link_that_works(
             assert message["From"] == "FastAPI Modulith <hello@example.org>"
             assert message["Subject"] == "Verify your email address for FastAPI Modulith"
             body = message.get_content()
-            assert body.count("http://localhost:3000/verify-email?token=") == 1
+            assert body.count("https://app.example.org/verify-email?token=") == 1
             r = await http.post("/api/v1/auth/verify/confirm", json={"token": token_in(body, VERIFY_PATH)})
             assert r.status_code == 200, r.text
             assert r.json()["is_verified"] is True
