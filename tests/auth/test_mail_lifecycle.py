@@ -3,9 +3,12 @@
 import os
 import re
 import signal
+import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +16,14 @@ import httpx
 import pytest
 import trustme
 from fastapi import FastAPI
+from sqlmodel import Session
 
 from core.config import Settings
+from core.db import create_db_engine
 from core.mail import Mail, send_mail
 from modules.users.models import User
+from modules.users.schemas import UserCreate
+from modules.users.service import create_user
 from tests.auth.lifecycle import (
     RESET_PATH,
     VERIFY_PATH,
@@ -26,7 +33,7 @@ from tests.auth.lifecycle import (
     smtp_server,
     token_in,
 )
-from tests.helpers import PASSWORD, ROOT, TEST_SECRET_KEY
+from tests.helpers import PASSWORD, ROOT, TEST_SECRET_KEY, make_settings, migrate
 
 VERIFY_REQUEST = "/api/v1/auth/verify/request"
 RESET_REQUEST = "/api/v1/auth/password-reset/request"
@@ -175,29 +182,21 @@ async def test_an_smtp_server_that_is_down_never_reaches_the_client(
     assert [record.msg["event"] for record in caplog.records if record.name == "core.mail"] == ["mail_failed"]
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """`make run` on a free port with a database of its own; its output goes to a file."""
-    port = free_port()
-    log = tmp_path / "run.log"
+@contextmanager
+def serving(command: list[str], log: Path, port: int, **settings: str) -> Iterator[str]:
+    """Run the service as a real process (its output going to `log`) until it answers on `port`."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("MAKE")},
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
         "SECRET_KEY": TEST_SECRET_KEY,
-        "MAIL_BACKEND": "console",
         "LOG_LEVEL": "INFO",
         "LOG_JSON": "false",
         "RATE_LIMIT_ENABLED": "false",
         "BCRYPT_ROUNDS": "4",
+        **settings,
     }
     with log.open("wb") as output:
         process = subprocess.Popen(
-            ["make", "run", f"PORT={port}"],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -211,11 +210,22 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             assert process.poll() is None, log.read_text()
             time.sleep(0.2)
         else:
-            pytest.fail(f"make run did not answer within 60 s:\n{log.read_text()}")
-        yield base_url, log
+            pytest.fail(f"{command} did not answer within 60 s:\n{log.read_text()}")
+        yield base_url
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """`make run` on a free port with a database of its own, and the file its output goes to."""
+    port, log = free_port(), tmp_path / "run.log"
+    database_url = f"sqlite:///{tmp_path / 'run.db'}"
+    with serving(
+        ["make", "run", f"PORT={port}"], log, port, DATABASE_URL=database_url, MAIL_BACKEND="console"
+    ):
+        yield f"http://127.0.0.1:{port}", log
 
 
 def test_make_run_logs_a_verification_link_that_works(served: tuple[str, Path]) -> None:
@@ -232,3 +242,39 @@ def test_make_run_logs_a_verification_link_that_works(served: tuple[str, Path]) 
         assert re.search(r"to=['\"]?bob@example.com", line), line
         r = http.post("/api/v1/auth/verify/confirm", json={"token": token_in(line, VERIFY_PATH)})
         assert r.status_code == 200, r.text
+
+
+def test_request_time_does_not_depend_on_whether_mail_goes_out(tmp_path: Path) -> None:
+    """Served for real, with an SMTP server that accepts connections and then never answers:
+    mail to an existing account hangs in the background, the response does not wait for it."""
+    database_url = f"sqlite:///{tmp_path / 'timing.db'}"
+    engine = create_db_engine(make_settings(database_url))
+    migrate(engine)
+    with Session(engine) as session:
+        create_user(session=session, user_in=UserCreate(email="bob@example.com", password=PASSWORD), rounds=4)
+    engine.dispose()
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "core.app:create_app", "--factory", "--port", str(port)]
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        smtp = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(silent.getsockname()[1]), "SMTP_TLS": "none"}
+        with (
+            serving(
+                command,
+                tmp_path / "timing.log",
+                port,
+                DATABASE_URL=database_url,
+                MAIL_BACKEND="smtp",
+                SMTP_TIMEOUT_SECONDS="20",
+                **smtp,
+            ) as base_url,
+            httpx.Client(base_url=base_url, timeout=30) as http,
+        ):
+            for email in ("bob@example.com", "nobody@example.com"):
+                started = time.monotonic()
+                r = http.post(RESET_REQUEST, json={"email": email})
+                assert r.status_code == 202, r.text
+                assert time.monotonic() - started < 5, email
+            # Let the pending mail fail now rather than at its timeout, so the server stops at once.
+            silent.close()
