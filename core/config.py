@@ -71,6 +71,26 @@ class Settings(BaseSettings):
     # Unset means JSON in production and readable console lines elsewhere.
     LOG_JSON: bool | None = None
 
+    # Account lifecycle: links sent by email point at pages of the frontend under this URL.
+    FRONTEND_URL: str = "http://localhost:3000"
+    VERIFY_EMAIL_TOKEN_EXPIRE_HOURS: int = Field(default=48, gt=0)
+    PASSWORD_RESET_TOKEN_EXPIRE_MINUTES: int = Field(default=30, gt=0)
+    REQUIRE_VERIFIED_EMAIL: bool = False
+    # Each request endpoint sends mail to whatever address it is given: keep them scarce.
+    RATE_LIMIT_VERIFY: str = "5/hour"
+    RATE_LIMIT_PASSWORD_RESET: str = "5/hour"
+
+    # "console" logs each message with its link; "smtp" sends it.
+    MAIL_BACKEND: Literal["console", "smtp"] = "console"
+    MAIL_FROM: EmailStr = "noreply@example.com"
+    SMTP_HOST: str = "localhost"
+    SMTP_PORT: int = Field(default=587, gt=0, lt=65536)
+    # starttls upgrades a plain connection (port 587); ssl is TLS from the start (port 465).
+    SMTP_TLS: Literal["none", "starttls", "ssl"] = "starttls"
+    SMTP_USER: str | None = None
+    SMTP_PASSWORD: SecretStr | None = None
+    SMTP_TIMEOUT_SECONDS: float = Field(default=10, gt=0)
+
     @cached_property
     def secret_key(self) -> str:
         if self.SECRET_KEY is not None:

@@ -20,10 +20,25 @@ MIN_PASSWORD_LENGTH = 8
 class TokenType(StrEnum):
     ACCESS = "access"
     REFRESH = "refresh"
+    VERIFY_EMAIL = "verify-email"
+    RESET_PASSWORD = "reset-password"
+
+
+# Tokens sent by email also name their purpose as audience (`aud`). Decoding without that
+# audience refuses them, so they can never pass as access or refresh tokens, even by mistake.
+_EMAILED = frozenset({TokenType.VERIFY_EMAIL, TokenType.RESET_PASSWORD})
+
+
+def _audience(token_type: TokenType) -> str | None:
+    return token_type.value if token_type in _EMAILED else None
 
 
 class InvalidTokenError(Exception):
     """The token is missing a claim, expired, tampered with, or of another type."""
+
+
+class ExpiredTokenError(InvalidTokenError):
+    """A genuine token of the right type whose time is up."""
 
 
 @lru_cache
@@ -77,18 +92,24 @@ def create_token(
         "exp": expires_at,
         "jti": uuid.uuid4().hex,
     }
+    if audience := _audience(token_type):
+        payload["aud"] = audience
     return jwt.encode(payload, secret, algorithm=JWT_ALGORITHM), expires_at
 
 
 def decode_token(token: str, *, secret: str, token_type: TokenType) -> dict[str, Any]:
     """Verify signature, expiry and type. The algorithm is pinned: `alg: none` never passes."""
+    audience = _audience(token_type)
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
             secret,
             algorithms=[JWT_ALGORITHM],
-            options={"require": ["sub", "type", "iat", "exp", "jti"]},
+            audience=audience,
+            options={"require": ["sub", "type", "iat", "exp", "jti", *(["aud"] if audience else [])]},
         )
+    except jwt.ExpiredSignatureError as exc:
+        raise ExpiredTokenError(str(exc)) from exc
     except jwt.PyJWTError as exc:
         raise InvalidTokenError(str(exc)) from exc
     if claims["type"] != token_type.value:

@@ -49,14 +49,25 @@ def run_migrations_online() -> None:
     # Tests hand over their own engine; otherwise the service's settings decide.
     engine: Engine = config.attributes.get("engine") or create_db_engine(get_settings())
     with engine.connect() as connection:
-        if connection.dialect.name == "postgresql":
-            # Instances starting together migrate one after the other; the later ones find
-            # nothing left to do. The lock ends with the migration's transaction.
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        _configure(connection=connection)
-        with context.begin_transaction():
-            context.run_migrations()
-        connection.commit()
+        # SQLite alters a table by copying it and dropping the original; with foreign keys
+        # enforced, that drop would cascade and delete every row that points at the table.
+        # The pragma only takes effect outside a transaction, hence before and after.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        try:
+            if connection.dialect.name == "postgresql":
+                # Instances starting together migrate one after the other; the later ones find
+                # nothing left to do. The lock ends with the migration's transaction.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            _configure(connection=connection)
+            with context.begin_transaction():
+                context.run_migrations()
+            connection.commit()
+        finally:
+            if sqlite:
+                connection.rollback()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -1,13 +1,18 @@
+import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends
 
 from core.config import SettingsDep
-from core.errors import UnauthorizedError
+from core.db import SessionDep
+from core.errors import NotFoundError, UnauthorizedError
 from core.security import InvalidTokenError, TokenType, decode_token
+from modules.auth import service
+from modules.auth.models import AuthSession
 from modules.auth.schemas import RefreshRequest
 from modules.auth.service import INVALID_REFRESH_TOKEN
+from modules.users.dependencies import CurrentUser, bearer
 
 
 @dataclass(frozen=True)
@@ -26,3 +31,31 @@ def verified_refresh_token(body: RefreshRequest, settings: SettingsDep) -> Refre
 
 
 VerifiedRefreshToken = Annotated[RefreshToken, Depends(verified_refresh_token)]
+
+
+def current_session_id(
+    _user: CurrentUser, token: Annotated[str | None, Depends(bearer)], settings: SettingsDep
+) -> uuid.UUID:
+    """The session the caller's access token was issued for (its `sid` claim).
+
+    CurrentUser has checked the token already; this only reads the claim it does not need.
+    """
+    try:
+        claims = decode_token(token or "", secret=settings.secret_key, token_type=TokenType.ACCESS)
+        return uuid.UUID(claims["sid"])
+    except (InvalidTokenError, KeyError, ValueError) as exc:
+        raise UnauthorizedError("Invalid or expired token") from exc
+
+
+CurrentSessionId = Annotated[uuid.UUID, Depends(current_session_id)]
+
+
+def get_owned_session(session_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> AuthSession:
+    """One of the caller's usable sessions. Anyone else's, or an ended one, is 404 alike."""
+    auth_session = service.get_live_session(session=session, user=user, session_id=session_id)
+    if auth_session is None:
+        raise NotFoundError("Session not found")
+    return auth_session
+
+
+OwnedSession = Annotated[AuthSession, Depends(get_owned_session)]

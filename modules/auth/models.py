@@ -5,6 +5,8 @@ from sqlmodel import Field
 
 from core.db import Table, UTCDateTime, utcnow
 
+USER_AGENT_MAX_LENGTH = 512
+
 
 class AuthSession(Table, table=True):
     """One login: the family of refresh tokens that rotate from it.
@@ -18,3 +20,6 @@ class AuthSession(Table, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     last_used_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Shown to the user in their list of sessions, so they can tell which one to end.
+    user_agent: str | None = Field(default=None, max_length=USER_AGENT_MAX_LENGTH)
+    ip_address: str | None = Field(default=None, max_length=45)  # an IPv6 address at its longest

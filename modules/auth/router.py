@@ -1,20 +1,38 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from core.config import SettingsDep
+from core.config import API_PREFIX, SettingsDep
 from core.db import SessionDep
 from core.errors import ForbiddenError, UnauthorizedError
+from core.mail import send_mail
 from core.ratelimit import rate_limit
-from modules.auth import service
-from modules.auth.dependencies import VerifiedRefreshToken
-from modules.auth.schemas import TokenPair
+from modules.auth import password_reset, service
+from modules.auth.dependencies import CurrentSessionId, OwnedSession, VerifiedRefreshToken
+from modules.auth.schemas import (
+    AuthSessionRead,
+    EmailRequest,
+    PasswordResetConfirm,
+    RequestAccepted,
+    TokenPair,
+    VerificationConfirm,
+)
+from modules.users import verification
+from modules.users.dependencies import CurrentUser
 from modules.users.models import User
 from modules.users.schemas import UserRead, UserRegister
 from modules.users.service import create_user
 
 router = APIRouter()
+
+# The same answer whether or not the address has an account, so nobody learns which do.
+VERIFICATION_ACCEPTED = RequestAccepted(
+    detail="If an unverified account uses this address, a verification link is on its way to it"
+)
+PASSWORD_RESET_ACCEPTED = RequestAccepted(
+    detail="If an active account uses this address, a password reset link is on its way to it"
+)
 
 
 @router.post(
@@ -31,7 +49,10 @@ def register(user_in: UserRegister, session: SessionDep, settings: SettingsDep) 
 
 @router.post("/login", dependencies=[rate_limit("login")])
 def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> TokenPair:
     """OAuth2 password flow: `username` is the email. One answer for every failure."""
     user = service.authenticate(
@@ -39,7 +60,19 @@ def login(
     )
     if user is None:
         raise UnauthorizedError("Incorrect email or password")
-    return service.start_session(session=session, user=user, settings=settings)
+    # Said only to someone who knows the password.
+    if settings.REQUIRE_VERIFIED_EMAIL and not user.is_verified:
+        raise ForbiddenError(
+            "Email address not verified: follow the link sent to it, "
+            f"or ask for a new one at POST {API_PREFIX}/auth/verify/request"
+        )
+    return service.start_session(
+        session=session,
+        user=user,
+        settings=settings,
+        user_agent=request.headers.get("user-agent"),
+        ip_address=request.client.host if request.client else None,
+    )
 
 
 @router.post("/refresh", dependencies=[rate_limit("refresh")])
@@ -53,3 +86,63 @@ def refresh(refresh_token: VerifiedRefreshToken, session: SessionDep, settings: 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
 def logout(refresh_token: VerifiedRefreshToken, session: SessionDep) -> None:
     service.end_session(session=session, claims=refresh_token.claims)
+
+
+@router.post("/verify/request", status_code=status.HTTP_202_ACCEPTED, dependencies=[rate_limit("verify")])
+def request_verification(
+    body: EmailRequest, session: SessionDep, settings: SettingsDep, background: BackgroundTasks
+) -> RequestAccepted:
+    """Mail a verification link, if the address belongs to an unverified account. Always 202."""
+    mail = verification.request_verification(session=session, email=body.email, settings=settings)
+    if mail is not None:
+        background.add_task(send_mail, mail, settings=settings)
+    return VERIFICATION_ACCEPTED
+
+
+@router.post("/verify/confirm", response_model=UserRead)
+def confirm_verification(body: VerificationConfirm, session: SessionDep, settings: SettingsDep) -> User:
+    return verification.confirm_email(session=session, token=body.token, settings=settings)
+
+
+@router.post(
+    "/password-reset/request",
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[rate_limit("password_reset")],
+)
+def request_password_reset(
+    body: EmailRequest, session: SessionDep, settings: SettingsDep, background: BackgroundTasks
+) -> RequestAccepted:
+    """Mail a password reset link, if the address belongs to an active account. Always 202."""
+    mail = password_reset.request_password_reset(session=session, email=body.email, settings=settings)
+    if mail is not None:
+        background.add_task(send_mail, mail, settings=settings)
+    return PASSWORD_RESET_ACCEPTED
+
+
+@router.post("/password-reset/confirm", status_code=status.HTTP_204_NO_CONTENT)
+def confirm_password_reset(body: PasswordResetConfirm, session: SessionDep, settings: SettingsDep) -> None:
+    """Set a new password; the link then stops working, and so do all the account's sessions."""
+    password_reset.confirm_password_reset(
+        session=session, token=body.token, new_password=body.new_password, settings=settings
+    )
+
+
+@router.get("/sessions")
+def list_sessions(user: CurrentUser, current: CurrentSessionId, session: SessionDep) -> list[AuthSessionRead]:
+    """The caller's sessions that can still be refreshed; `current` marks this one."""
+    return [
+        AuthSessionRead.model_validate(auth_session, update={"current": auth_session.id == current})
+        for auth_session in service.list_sessions(session=session, user=user)
+    ]
+
+
+@router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+def end_session(auth_session: OwnedSession, session: SessionDep) -> None:
+    """End one session: its refresh token stops working."""
+    service.revoke_session(session=session, auth_session=auth_session)
+
+
+@router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT)
+def logout_all(user: CurrentUser, session: SessionDep) -> None:
+    """End every session of the caller, this one included."""
+    service.revoke_all_sessions(session=session, user_id=user.id)

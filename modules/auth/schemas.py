@@ -1,8 +1,14 @@
+import uuid
+from datetime import datetime
 from typing import Literal
 
 from sqlmodel import Field, SQLModel
 
 from core.schemas import RequestModel
+from modules.users.schemas import Email, NewPassword
+
+# Tokens mailed in links, like refresh tokens, are a few hundred bytes.
+MAX_TOKEN_LENGTH = 4096
 
 
 class TokenPair(SQLModel):
@@ -14,3 +20,34 @@ class TokenPair(SQLModel):
 
 class RefreshRequest(RequestModel):
     refresh_token: str = Field(max_length=4096)
+
+
+class EmailRequest(RequestModel):
+    """Ask for a verification or password reset link."""
+
+    email: Email
+
+
+class RequestAccepted(SQLModel):
+    """The one answer to a link request, whether or not the address has an account."""
+
+    detail: str
+
+
+class VerificationConfirm(RequestModel):
+    token: str = Field(max_length=MAX_TOKEN_LENGTH)
+
+
+class PasswordResetConfirm(RequestModel):
+    token: str = Field(max_length=MAX_TOKEN_LENGTH)
+    new_password: NewPassword
+
+
+class AuthSessionRead(SQLModel):
+    id: uuid.UUID
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    user_agent: str | None
+    ip_address: str | None
+    current: bool = Field(description="The session of the access token making this request")

@@ -4,14 +4,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlalchemy import delete, or_, update
+from sqlmodel import Session, col, select
 
 from core.config import Settings
 from core.db import utcnow
 from core.errors import UnauthorizedError
 from core.security import TokenType, create_token, verify_password
-from modules.auth.models import AuthSession
+from modules.auth.models import USER_AGENT_MAX_LENGTH, AuthSession
 from modules.auth.schemas import TokenPair
 from modules.users.models import User
 from modules.users.service import get_user, get_user_by_email
@@ -62,7 +62,16 @@ def _issue(*, user_id: uuid.UUID, session_id: uuid.UUID, settings: Settings) -> 
     return _Issued(tokens=tokens, refresh_token_hash=_fingerprint(refresh_token), expires_at=expires_at)
 
 
-def start_session(*, session: Session, user: User, settings: Settings) -> TokenPair:
+def start_session(
+    *,
+    session: Session,
+    user: User,
+    settings: Settings,
+    user_agent: str | None = None,
+    ip_address: str | None = None,
+) -> TokenPair:
+    """A new login. The user's dead sessions are deleted on the way, so their rows stay few."""
+    prune_sessions(session=session, user_id=user.id)
     session_id = uuid.uuid4()
     issued = _issue(user_id=user.id, session_id=session_id, settings=settings)
     session.add(
@@ -71,6 +80,8 @@ def start_session(*, session: Session, user: User, settings: Settings) -> TokenP
             user_id=user.id,
             refresh_token_hash=issued.refresh_token_hash,
             expires_at=issued.expires_at,
+            user_agent=user_agent[:USER_AGENT_MAX_LENGTH] if user_agent else None,
+            ip_address=ip_address,
         )
     )
     session.commit()
@@ -98,6 +109,61 @@ def _revoke(session: Session, auth_session: AuthSession) -> None:
     auth_session.revoked_at = utcnow()
     session.add(auth_session)
     session.commit()
+
+
+def _live(user: User) -> list[Any]:
+    """What makes one of the user's sessions usable: not revoked, not expired, not older than
+    the password."""
+    return [
+        col(AuthSession.user_id) == user.id,
+        col(AuthSession.revoked_at).is_(None),
+        col(AuthSession.expires_at) > utcnow(),
+        col(AuthSession.created_at) >= user.password_changed_at,
+    ]
+
+
+def list_sessions(*, session: Session, user: User) -> list[AuthSession]:
+    """The user's usable sessions, the most recently used first."""
+    found = session.exec(
+        select(AuthSession).where(*_live(user)).order_by(col(AuthSession.last_used_at).desc())
+    )
+    return list(found.all())
+
+
+def get_live_session(*, session: Session, user: User, session_id: uuid.UUID) -> AuthSession | None:
+    return session.exec(select(AuthSession).where(col(AuthSession.id) == session_id, *_live(user))).first()
+
+
+def revoke_session(*, session: Session, auth_session: AuthSession) -> None:
+    _revoke(session, auth_session)
+
+
+def revoke_all_sessions(*, session: Session, user_id: uuid.UUID) -> None:
+    """End every session of the user: no refresh token of theirs works any more."""
+    session.connection().execute(
+        update(AuthSession)
+        .where(col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+    )
+    session.commit()
+
+
+def prune_sessions(*, session: Session, user_id: uuid.UUID | None = None) -> int:
+    """Delete sessions that can never be used again (of one user, or of everyone); return how many."""
+    password_changed_at = (
+        select(User.password_changed_at).where(col(User.id) == col(AuthSession.user_id)).scalar_subquery()
+    )
+    dead = or_(
+        col(AuthSession.revoked_at).is_not(None),
+        col(AuthSession.expires_at) <= utcnow(),
+        col(AuthSession.created_at) < password_changed_at,
+    )
+    statement = delete(AuthSession).where(dead)
+    if user_id is not None:
+        statement = statement.where(col(AuthSession.user_id) == user_id)
+    deleted = session.connection().execute(statement).rowcount
+    session.commit()
+    return deleted
 
 
 def rotate_session(

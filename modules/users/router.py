@@ -1,14 +1,16 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, status
 
 from core.config import SettingsDep
 from core.db import SessionDep
+from core.mail import send_mail
 from core.schemas import PageParams
 from modules.users import service
 from modules.users.dependencies import CurrentSuperuser, CurrentUser, UserById, get_current_superuser
 from modules.users.models import User
 from modules.users.schemas import PasswordChange, UserCreate, UserPage, UserRead, UserUpdate, UserUpdateMe
+from modules.users.verification import verification_mail
 
 router = APIRouter()
 
@@ -19,8 +21,19 @@ def read_me(user: CurrentUser) -> User:
 
 
 @router.patch("/me", response_model=UserRead)
-def update_me(user_in: UserUpdateMe, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> User:
-    return service.update_user(session=session, user=user, user_in=user_in, rounds=settings.BCRYPT_ROUNDS)
+def update_me(
+    user_in: UserUpdateMe,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    background: BackgroundTasks,
+) -> User:
+    """A new email address is unverified until the link sent to it is followed."""
+    email_changes = user_in.email is not None and user_in.email != user.email
+    user = service.update_user(session=session, user=user, user_in=user_in, rounds=settings.BCRYPT_ROUNDS)
+    if email_changes:
+        background.add_task(send_mail, verification_mail(user=user, settings=settings), settings=settings)
+    return user
 
 
 @router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)

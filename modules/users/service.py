@@ -1,6 +1,6 @@
 import uuid
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -67,6 +67,9 @@ def update_user(
         raise ServiceError("Superusers cannot demote or deactivate themselves")
     if "email" in changes:
         _ensure_email_free(session, changes["email"], owner=user)
+        if changes["email"] != user.email:
+            # A new address is unproven, unless a superuser sets it: they vouch for it, as on creation.
+            changes.setdefault("is_verified", actor is not None)
     if isinstance(user_in, UserUpdate) and "password" in changes:
         _set_password(user, changes.pop("password"), rounds=rounds)
     user.sqlmodel_update(changes)
@@ -86,6 +89,27 @@ def change_password(
         raise ServiceError("Current password is incorrect")
     _set_password(user, new_password, rounds=rounds)
     _save(session, user)
+
+
+def reset_password(*, session: Session, user: User, new_password: str, rounds: int) -> bool:
+    """Set a new password for the holder of a reset link, who need not know the current one.
+
+    The link was mailed to the account's address, so following it also proves the address.
+    Compare-and-swap on the old hash: of two requests racing with one link, only one changes
+    the password; the other gets False.
+    """
+    swapped = session.connection().execute(
+        update(User)
+        .where(col(User.id) == user.id, col(User.hashed_password) == user.hashed_password)
+        .values(
+            hashed_password=hash_password(new_password, rounds=rounds),
+            password_changed_at=utcnow(),
+            is_verified=True,
+        )
+    )
+    session.commit()
+    session.refresh(user)
+    return swapped.rowcount == 1
 
 
 def delete_user(*, session: Session, user: User, actor: User | None = None) -> None:

@@ -1,0 +1,80 @@
+"""Password reset: a signed link mailed to the account's address, good once.
+
+The token carries a keyed digest of the account's address and password hash. Any change of
+password (this reset, a change at /users/me/password, a superuser's edit) gives a new hash,
+so the link dies then: that makes it single use, and a leaked old link useless.
+"""
+
+import hashlib
+import hmac
+import uuid
+from datetime import timedelta
+
+from sqlmodel import Session
+
+from core.config import Settings
+from core.errors import ServiceError
+from core.mail import Mail, frontend_link
+from core.security import ExpiredTokenError, InvalidTokenError, TokenType, create_token, decode_token
+from modules.auth.service import revoke_all_sessions
+from modules.users.models import User
+from modules.users.service import get_user, get_user_by_email, reset_password
+
+INVALID_LINK = "Invalid password reset token"
+EXPIRED_LINK = "Password reset link has expired; ask for a new one"
+USED_LINK = "Password reset link has already been used, or the password has changed since"
+
+
+def _fingerprint(user: User, secret: str) -> str:
+    """Changes whenever the password (or address) does; keyed, so it tells nothing about either."""
+    material = f"{user.email}\n{user.hashed_password}".encode()
+    return hmac.new(secret.encode(), material, hashlib.sha256).hexdigest()[:32]
+
+
+def reset_mail(*, user: User, settings: Settings) -> Mail:
+    minutes = settings.PASSWORD_RESET_TOKEN_EXPIRE_MINUTES
+    token, _ = create_token(
+        subject=str(user.id),
+        token_type=TokenType.RESET_PASSWORD,
+        secret=settings.secret_key,
+        lifetime=timedelta(minutes=minutes),
+        claims={"pwd": _fingerprint(user, settings.secret_key)},
+    )
+    link = frontend_link(settings, "reset-password", token)
+    return Mail(
+        to=user.email,
+        subject=f"Reset your password for {settings.PROJECT_NAME}",
+        body=(
+            f"Open this link to choose a new password for {user.email}:\n\n{link}\n\n"
+            f"It works once, within {minutes} minutes, and signs you out everywhere.\n"
+            "If you did not ask for it, ignore this message: your password stays as it is.\n"
+        ),
+    )
+
+
+def request_password_reset(*, session: Session, email: str, settings: Settings) -> Mail | None:
+    """The message to send, if the address belongs to an active account."""
+    user = get_user_by_email(session=session, email=email)
+    if user is None or not user.is_active:
+        return None
+    return reset_mail(user=user, settings=settings)
+
+
+def confirm_password_reset(*, session: Session, token: str, new_password: str, settings: Settings) -> None:
+    """Set the new password and end every session of the account."""
+    try:
+        claims = decode_token(token, secret=settings.secret_key, token_type=TokenType.RESET_PASSWORD)
+        user = get_user(session=session, user_id=uuid.UUID(claims["sub"]))
+    except ExpiredTokenError as exc:
+        raise ServiceError(EXPIRED_LINK) from exc
+    except (InvalidTokenError, ValueError) as exc:
+        raise ServiceError(INVALID_LINK) from exc
+    if user is None or not user.is_active:
+        raise ServiceError(INVALID_LINK)
+    if not hmac.compare_digest(str(claims.get("pwd", "")), _fingerprint(user, settings.secret_key)):
+        raise ServiceError(USED_LINK)
+    if not reset_password(
+        session=session, user=user, new_password=new_password, rounds=settings.BCRYPT_ROUNDS
+    ):
+        raise ServiceError(USED_LINK)
+    revoke_all_sessions(session=session, user_id=user.id)
