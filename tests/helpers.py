@@ -14,6 +14,17 @@ from core.config import Settings
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SECRET_KEY = "test-secret-key-long-enough-for-hs256-signing"
 PASSWORD = "correct horse battery"
+# What UserRead shows of an account: never the password hash.
+USER_READ_FIELDS = {
+    "id",
+    "email",
+    "full_name",
+    "is_active",
+    "is_superuser",
+    "is_verified",
+    "created_at",
+    "updated_at",
+}
 
 
 def require_server(reason: str) -> None:

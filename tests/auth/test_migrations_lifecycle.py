@@ -7,14 +7,27 @@ from collections.abc import Callable, Iterator
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Boolean, Engine, String, Uuid, column, inspect, table, text
 
 from core.db import UTCDateTime, create_db_engine, metadata, utcnow
-from tests.helpers import alembic_config, make_settings
+from tests.helpers import ROOT, alembic_config, make_settings
 
-BEFORE = "0fbe8f307ba9"  # items: the last revision before the account lifecycle
 USERS_IS_VERIFIED = "6f10d4ec6add"
+
+
+def revision_before(revision: str) -> str:
+    """The revision a migration follows (the items example's, or an earlier one when a service has none)."""
+    script = ScriptDirectory.from_config(Config(str(ROOT / "alembic.ini"))).get_revision(revision)
+    assert script is not None
+    assert isinstance(script.down_revision, str)
+    return script.down_revision
+
+
+# The last revision before the account lifecycle.
+BEFORE = revision_before(USERS_IS_VERIFIED)
 
 
 @pytest.fixture

@@ -6,10 +6,9 @@ from sqlmodel import select
 
 from core.app import create_app
 from modules.users.models import User
-from tests.helpers import PASSWORD, make_settings
+from tests.helpers import PASSWORD, USER_READ_FIELDS, make_settings
 
 REGISTER = "/api/v1/auth/register"
-USER_READ_FIELDS = {"id", "email", "full_name", "is_active", "is_superuser", "created_at", "updated_at"}
 
 
 def emails(db):

@@ -17,6 +17,7 @@ from core.config import API_PREFIX, ConfigurationError, Settings, get_settings
 
 MIB = 1024 * 1024
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
+ME = f"{API_PREFIX}/users/me"
 
 
 def fails(app: FastAPI) -> FastAPI:
@@ -36,7 +37,7 @@ def fails(app: FastAPI) -> FastAPI:
     [
         ("GET", "/health"),
         ("GET", "/no/such/path"),
-        ("GET", f"{API_PREFIX}/items"),
+        ("GET", f"{API_PREFIX}/users/me"),
         ("POST", f"{API_PREFIX}/auth/login"),
         ("GET", "/openapi.json"),
     ],
@@ -73,9 +74,9 @@ async def test_an_insane_incoming_request_id_is_replaced(client: httpx.AsyncClie
 
 
 async def test_malformed_json_is_422(client: httpx.AsyncClient, user_headers: dict[str, str]) -> None:
-    response = await client.post(
-        f"{API_PREFIX}/items",
-        content=b'{"title": "unterminated',
+    response = await client.patch(
+        ME,
+        content=b'{"full_name": "unterminated',
         headers={**user_headers, "Content-Type": "application/json"},
     )
 
@@ -86,9 +87,7 @@ async def test_malformed_json_is_422(client: httpx.AsyncClient, user_headers: di
 async def test_unknown_body_field_is_422_and_named(
     client: httpx.AsyncClient, user_headers: dict[str, str]
 ) -> None:
-    response = await client.post(
-        f"{API_PREFIX}/items", json={"title": "ok", "is_admin": True}, headers=user_headers
-    )
+    response = await client.patch(ME, json={"full_name": "ok", "is_admin": True}, headers=user_headers)
 
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "is_admin"]
@@ -97,10 +96,10 @@ async def test_unknown_body_field_is_422_and_named(
 async def test_body_over_the_limit_with_content_length_is_413_json(
     client: httpx.AsyncClient, user_headers: dict[str, str]
 ) -> None:
-    body = json.dumps({"title": "x", "description": "d" * MIB}).encode()
+    body = json.dumps({"full_name": "x", "padding": "d" * MIB}).encode()
 
-    response = await client.post(
-        f"{API_PREFIX}/items", content=body, headers={**user_headers, "Content-Type": "application/json"}
+    response = await client.patch(
+        ME, content=body, headers={**user_headers, "Content-Type": "application/json"}
     )
 
     assert response.status_code == 413
@@ -126,8 +125,8 @@ async def test_streamed_body_over_the_limit_is_413_json(
             yield b"x" * 65536  # 17 x 64 KiB: just over 1 MiB, with no Content-Length
 
     request = client.build_request(
-        "POST",
-        f"{API_PREFIX}/items",
+        "PATCH",
+        ME,
         content=chunks(),
         headers={**user_headers, "Content-Type": "application/json"},
     )
@@ -142,15 +141,16 @@ async def test_streamed_body_over_the_limit_is_413_json(
 
 
 async def test_body_at_the_limit_is_accepted(client: httpx.AsyncClient, user_headers: dict[str, str]) -> None:
-    body = json.dumps({"title": "x", "description": ""}).encode()
+    body = json.dumps({"full_name": "x"}).encode()
     padded = body[:-1] + b" " * (MIB - len(body)) + b"}"
     assert len(padded) == MIB
 
-    response = await client.post(
-        f"{API_PREFIX}/items", content=padded, headers={**user_headers, "Content-Type": "application/json"}
+    response = await client.patch(
+        ME, content=padded, headers={**user_headers, "Content-Type": "application/json"}
     )
 
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
+    assert response.json()["full_name"] == "x"
 
 
 async def test_body_limit_follows_the_setting(
@@ -280,8 +280,8 @@ async def test_cors_preflight_from_an_allowed_origin(
     client = connect(make_app(CORS_ORIGINS=[ORIGIN]))
 
     response = await client.options(
-        f"{API_PREFIX}/items",
-        headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"},
+        ME,
+        headers={"Origin": ORIGIN, "Access-Control-Request-Method": "PATCH"},
     )
 
     assert response.status_code == 200
@@ -306,7 +306,7 @@ async def test_cors_headers_are_on_error_responses_too(
     # A browser only shows the caller a 413 that carries CORS headers.
     client = connect(make_app(CORS_ORIGINS=[ORIGIN], MAX_REQUEST_BODY_BYTES=10))
 
-    response = await client.post(f"{API_PREFIX}/items", content=b"x" * 11, headers={"Origin": ORIGIN})
+    response = await client.patch(ME, content=b"x" * 11, headers={"Origin": ORIGIN})
 
     assert response.status_code == 413
     assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
@@ -385,11 +385,11 @@ def operations(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
 @pytest.mark.parametrize(
     ("operation_id", "method", "path"),
     [
-        ("items-list", "get", "/api/v1/items"),
-        ("items-create", "post", "/api/v1/items"),
-        ("items-read", "get", "/api/v1/items/{item_id}"),
-        ("items-update", "patch", "/api/v1/items/{item_id}"),
-        ("items-delete", "delete", "/api/v1/items/{item_id}"),
+        ("users-list", "get", "/api/v1/users"),
+        ("users-create", "post", "/api/v1/users"),
+        ("users-read", "get", "/api/v1/users/{user_id}"),
+        ("users-update", "patch", "/api/v1/users/{user_id}"),
+        ("users-delete", "delete", "/api/v1/users/{user_id}"),
         ("users-read-me", "get", "/api/v1/users/me"),
         ("auth-login", "post", "/api/v1/auth/login"),
         ("health-ready", "get", "/health/ready"),
@@ -418,11 +418,11 @@ async def test_login_uses_the_oauth2_password_flow(client: httpx.AsyncClient) ->
     assert scheme["flows"]["password"]["tokenUrl"] == "/api/v1/auth/login"
     login = operations(schema)["auth-login"]
     assert "application/x-www-form-urlencoded" in login["requestBody"]["content"]
-    assert {"security": [{name: []}]}.items() <= operations(schema)["items-list"].items()
+    assert {"security": [{name: []}]}.items() <= operations(schema)["users-list"].items()
 
 
 async def test_feature_modules_are_tagged_by_name(client: httpx.AsyncClient) -> None:
     ops = operations(await openapi(client))
 
-    assert ops["items-list"]["tags"] == ["items"]
+    assert ops["users-list"]["tags"] == ["users"]
     assert ops["auth-login"]["tags"] == ["auth"]

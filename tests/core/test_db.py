@@ -10,7 +10,8 @@ from sqlalchemy import Column, Engine, MetaData, select, text
 from sqlalchemy import Table as CoreTable
 
 from core.db import Table, UTCDateTime, create_db_engine
-from modules.items.models import Item
+from modules.auth.models import AuthSession
+from modules.users.models import User
 from tests.helpers import make_settings
 
 
@@ -95,14 +96,15 @@ def test_utc_datetime_keeps_null(sqlite_engine: Engine) -> None:
 
 
 def test_table_rows_get_an_id_and_aware_timestamps() -> None:
-    item = Item(title="x", owner_id=uuid.uuid4())
+    user = User(email="x@example.com", hashed_password="x")
 
-    assert isinstance(item.id, uuid.UUID)
-    assert item.created_at.tzinfo is not None
-    assert item.updated_at.tzinfo is not None
-    assert Item(title="y", owner_id=item.owner_id).id != item.id
+    assert isinstance(user.id, uuid.UUID)
+    assert user.created_at.tzinfo is not None
+    assert user.updated_at.tzinfo is not None
+    assert User(email="y@example.com", hashed_password="y").id != user.id
 
 
-def test_every_table_has_the_shared_columns() -> None:
-    assert issubclass(Item, Table)
-    assert {"id", "created_at", "updated_at"} <= set(Item.__table__.columns.keys())  # type: ignore[attr-defined]
+@pytest.mark.parametrize("model", [User, AuthSession])
+def test_every_table_has_the_shared_columns(model: type[Table]) -> None:
+    assert issubclass(model, Table)
+    assert {"id", "created_at", "updated_at"} <= set(model.__table__.columns.keys())  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ from fastapi import APIRouter
 
 from core import discovery
 from core.config import Settings
-from core.db import metadata
+from core.db import Table, metadata
 from tests.helpers import ROOT
 
 WIDGETS_ROUTER = """from fastapi import APIRouter
@@ -35,21 +35,46 @@ print(json.dumps({path: {m: op["tags"] for m, op in ops.items()} for path, ops i
 """
 
 
+def feature_folders(containing: str = "__init__.py") -> list[str]:
+    """The packages under modules/ on disk (with `containing` in them), sorted: what discovery must find."""
+    return sorted(
+        path.name
+        for path in (ROOT / "modules").iterdir()
+        if (path / "__init__.py").is_file() and (path / containing).is_file()
+    )
+
+
 def test_module_names_are_the_feature_folders_sorted() -> None:
-    assert discovery.module_names() == ["auth", "items", "users"]
+    names = discovery.module_names()
+
+    assert names == feature_folders()
+    assert {"auth", "users"} <= set(names)
 
 
 def test_routers_are_found_for_every_module_with_a_router() -> None:
     found = discovery.routers()
 
-    assert [feature.name for feature in found] == ["auth", "items", "users"]
+    assert [feature.name for feature in found] == feature_folders("router.py")
+    assert {"auth", "users"} <= {feature.name for feature in found}
     assert all(isinstance(feature.router, APIRouter) for feature in found)
 
 
 def test_import_models_registers_every_table() -> None:
     discovery.import_models()
 
-    assert {"users", "auth_sessions", "items"} <= set(metadata().tables)
+    tables = set(metadata().tables)
+    assert {"users", "auth_sessions"} <= tables
+    for name in feature_folders("models.py"):
+        models = sys.modules[f"modules.{name}.models"]
+        declared = {
+            model.__table__.name
+            for model in vars(models).values()
+            if isinstance(model, type)
+            and issubclass(model, Table)
+            and model.__module__ == models.__name__
+            and hasattr(model, "__table__")
+        }
+        assert declared <= tables, name
 
 
 @pytest.fixture
@@ -117,4 +142,4 @@ def test_a_new_module_folder_is_mounted_with_no_other_edit(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     paths = json.loads(result.stdout)
     assert paths["/api/v1/widgets"] == {"get": ["widgets"]}
-    assert paths["/api/v1/items"]["get"] == ["items"]
+    assert paths["/api/v1/users/me"]["get"] == ["users"]

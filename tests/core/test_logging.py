@@ -54,7 +54,7 @@ async def test_access_event_names_the_authenticated_user(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     json_logs()
-    await client.get(f"{API_PREFIX}/items", headers=user_headers)
+    await client.get(f"{API_PREFIX}/users/me", headers=user_headers)
 
     [event] = access_events(capsys.readouterr().err)
     assert event["user_id"] == str(user.id)
@@ -68,8 +68,8 @@ async def test_access_events_do_not_leak_the_user_into_the_next_request(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     json_logs()
-    await client.get(f"{API_PREFIX}/items", headers=user_headers)
-    await client.get(f"{API_PREFIX}/items")
+    await client.get(f"{API_PREFIX}/users/me", headers=user_headers)
+    await client.get(f"{API_PREFIX}/users/me")
 
     first, second = access_events(capsys.readouterr().err)
     assert first["user_id"] is not None
@@ -81,7 +81,7 @@ async def test_access_event_logs_the_status_of_errors(
     client: httpx.AsyncClient, json_logs: Callable[[], None], capsys: pytest.CaptureFixture[str]
 ) -> None:
     json_logs()
-    await client.get(f"{API_PREFIX}/items/not-a-uuid")
+    await client.get(f"{API_PREFIX}/users/not-a-uuid")
     await client.get("/no/such/path")
 
     statuses = [event["status"] for event in access_events(capsys.readouterr().err)]
@@ -95,7 +95,7 @@ async def test_access_event_does_not_log_the_token(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     json_logs()
-    await client.get(f"{API_PREFIX}/items", headers=user_headers)
+    await client.get(f"{API_PREFIX}/users/me", headers=user_headers)
 
     token = user_headers["Authorization"].removeprefix("Bearer ")
     assert token not in capsys.readouterr().err

@@ -4,7 +4,6 @@ import pytest
 
 from core.naming import plural, singular, snake_case, table_name
 from modules.auth.models import AuthSession
-from modules.items.models import Item
 from modules.users.models import User
 
 
@@ -50,9 +49,7 @@ def test_singular_leaves_a_word_ending_in_ss() -> None:
     assert singular("address") == "address"
 
 
-@pytest.mark.parametrize(
-    ("model", "expected"), [(User, "users"), (Item, "items"), (AuthSession, "auth_sessions")]
-)
+@pytest.mark.parametrize(("model", "expected"), [(User, "users"), (AuthSession, "auth_sessions")])
 def test_table_subclasses_get_derived_table_names(model: type, expected: str) -> None:
     assert model.__tablename__ == expected  # type: ignore[attr-defined]
     assert model.__table__.name == expected  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ from tests.helpers import require_server
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 LIMITS = {"RATE_LIMIT_ENABLED": True, "RATE_LIMIT_LOGIN": "3/minute", "RATE_LIMIT_DEFAULT": "5/minute"}
-ITEMS = f"{API_PREFIX}/items"
+ME = f"{API_PREFIX}/users/me"
 LOGIN = f"{API_PREFIX}/auth/login"
 
 
@@ -37,9 +37,9 @@ async def test_over_the_default_limit_is_429_json_with_retry_after(
     limited: Callable[..., httpx.AsyncClient],
 ) -> None:
     client = limited()
-    statuses = [(await client.get(ITEMS)).status_code for _ in range(5)]
+    statuses = [(await client.get(ME)).status_code for _ in range(5)]
 
-    response = await client.get(ITEMS)
+    response = await client.get(ME)
 
     assert statuses == [401] * 5
     assert response.status_code == 429
@@ -59,16 +59,17 @@ async def test_login_limit_is_stricter_than_the_default(limited: Callable[..., h
     assert refused.json()["detail"] == "Rate limit exceeded: 3 per 1 minute"
     assert int(refused.headers["Retry-After"]) >= 1
     # The rest of the API still has budget left under the default limit.
-    assert (await client.get(ITEMS)).status_code == 401
+    assert (await client.get(ME)).status_code == 401
 
 
 async def test_default_limit_is_one_budget_across_the_api(limited: Callable[..., httpx.AsyncClient]) -> None:
     client = limited()
-    for path in (ITEMS, f"{API_PREFIX}/users/me", ITEMS, f"{API_PREFIX}/users", f"{ITEMS}/x"):
+    for path in (ME, f"{API_PREFIX}/users", ME, f"{API_PREFIX}/users/x", f"{API_PREFIX}/users"):
         assert (await client.get(path)).status_code != 429
 
-    assert (await client.get(f"{API_PREFIX}/users/me")).status_code == 429
-    assert (await client.post(ITEMS, json={"title": "x"})).status_code == 429
+    assert (await client.get(ME)).status_code == 429
+    assert (await client.patch(ME, json={"full_name": "x"})).status_code == 429
+    assert (await client.post(f"{API_PREFIX}/auth/logout")).status_code == 429
 
 
 async def test_login_also_spends_the_default_budget(limited: Callable[..., httpx.AsyncClient]) -> None:
@@ -85,13 +86,13 @@ async def test_health_is_not_limited(limited: Callable[..., httpx.AsyncClient]) 
     statuses = {(await client.get(path)).status_code for path in ["/health", "/health/ready"] * 6}
 
     assert statuses == {200}
-    assert (await client.get(ITEMS)).status_code == 401
+    assert (await client.get(ME)).status_code == 401
 
 
 async def test_limits_are_off_when_disabled(limited: Callable[..., httpx.AsyncClient]) -> None:
     client = limited(RATE_LIMIT_ENABLED=False)
 
-    statuses = {(await client.get(ITEMS)).status_code for _ in range(8)}
+    statuses = {(await client.get(ME)).status_code for _ in range(8)}
 
     assert statuses == {401}
 
@@ -99,10 +100,10 @@ async def test_limits_are_off_when_disabled(limited: Callable[..., httpx.AsyncCl
 async def test_each_app_counts_on_its_own_in_memory(limited: Callable[..., httpx.AsyncClient]) -> None:
     first, second = limited(), limited()
     for _ in range(5):
-        await first.get(ITEMS)
+        await first.get(ME)
 
-    assert (await first.get(ITEMS)).status_code == 429
-    assert (await second.get(ITEMS)).status_code == 401
+    assert (await first.get(ME)).status_code == 429
+    assert (await second.get(ME)).status_code == 401
 
 
 def test_an_unknown_limit_name_is_refused() -> None:
@@ -131,7 +132,7 @@ def redis_db() -> Iterator[Any]:
 async def test_counts_live_in_redis(limited: Callable[..., httpx.AsyncClient], redis_db: Any) -> None:
     client = limited(RATE_LIMIT_STORAGE_URL=REDIS_URL)
 
-    await client.get(ITEMS)
+    await client.get(ME)
 
     assert redis_db.dbsize() >= 1
     assert any(b"default" in key for key in redis_db.scan_iter())
@@ -142,9 +143,9 @@ async def test_apps_sharing_redis_share_the_count(
 ) -> None:
     first, second = limited(RATE_LIMIT_STORAGE_URL=REDIS_URL), limited(RATE_LIMIT_STORAGE_URL=REDIS_URL)
     for client in (first, second, first, second, first):
-        assert (await client.get(ITEMS)).status_code == 401
+        assert (await client.get(ME)).status_code == 401
 
-    response = await second.get(ITEMS)
+    response = await second.get(ME)
 
     assert response.status_code == 429
     assert 1 <= int(response.headers["Retry-After"]) <= 60

@@ -1,13 +1,16 @@
-"""The service plus one slow, two-step write, for the graceful-shutdown test only."""
+"""The service plus one slow, two-step write, for the graceful-shutdown test only.
+
+The two rows are login sessions: `auth_sessions` is in every service, whatever its entities."""
 
 import time
 import uuid
+from datetime import timedelta
 
 from fastapi import FastAPI, status
 
 from core.app import create_app as create_service
-from core.db import SessionDep
-from modules.items.models import Item
+from core.db import SessionDep, utcnow
+from modules.auth.models import AuthSession
 
 STEP_SECONDS = 1.5
 
@@ -17,11 +20,12 @@ def create_app() -> FastAPI:
 
     @app.post("/slow-pair/{owner_id}", status_code=status.HTTP_201_CREATED)
     def slow_pair(owner_id: uuid.UUID, session: SessionDep) -> None:
-        """Two items in one transaction, with a pause between: a request cut short would leave one."""
-        session.add(Item(title="first of a pair", owner_id=owner_id))
+        """Two rows in one transaction, with a pause between: a request cut short would leave one."""
+        owned = {"user_id": owner_id, "expires_at": utcnow() + timedelta(hours=1)}
+        session.add(AuthSession(refresh_token_hash="first of a pair", **owned))
         session.flush()
         time.sleep(STEP_SECONDS)
-        session.add(Item(title="second of a pair", owner_id=owner_id))
+        session.add(AuthSession(refresh_token_hash="second of a pair", **owned))
         session.commit()
 
     return app

@@ -48,6 +48,8 @@ def test_sigterm_lets_in_flight_requests_finish_and_nothing_is_half_written(
 
     engine = create_engine(database_url)
     with engine.connect() as connection:
-        titles = connection.execute(text("SELECT title, count(*) FROM items GROUP BY title")).all()
+        rows = connection.execute(
+            text("SELECT refresh_token_hash, count(*) FROM auth_sessions GROUP BY refresh_token_hash")
+        ).all()
     engine.dispose()
-    assert dict(titles) == {"first of a pair": IN_FLIGHT, "second of a pair": IN_FLIGHT}
+    assert dict(rows) == {"first of a pair": IN_FLIGHT, "second of a pair": IN_FLIGHT}

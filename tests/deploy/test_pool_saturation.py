@@ -29,13 +29,13 @@ async def test_a_request_that_finds_no_free_connection_in_time_gets_503(postgres
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         # With the pool's one connection free, the unknown user is simply refused.
-        assert (await client.get("/api/v1/items", headers=headers)).status_code == 401
+        assert (await client.get("/api/v1/users/me", headers=headers)).status_code == 401
         with app.state.engine.connect():
             started = time.perf_counter()
-            r = await client.get("/api/v1/items", headers=headers)
+            r = await client.get("/api/v1/users/me", headers=headers)
             waited = time.perf_counter() - started
         assert r.status_code == 503
         assert r.json() == {"detail": DATABASE_UNAVAILABLE}
         assert POOL_TIMEOUT <= waited < POOL_TIMEOUT + 2
-        assert (await client.get("/api/v1/items", headers=headers)).status_code == 401
+        assert (await client.get("/api/v1/users/me", headers=headers)).status_code == 401
     app.state.engine.dispose()

@@ -9,6 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, inspect
 
+from core import discovery
+from core.db import metadata
 from tests.deploy.servers import Service, free_port, service_env
 from tests.helpers import ROOT
 
@@ -39,7 +41,8 @@ def test_the_start_script_migrates_creates_the_superuser_and_serves(tmp_path: Pa
     try:
         service.wait_ready()
         tables = set(inspect(create_engine(url)).get_table_names())
-        assert {"alembic_version", "users", "auth_sessions", "items"} <= tables
+        discovery.import_models()
+        assert {"alembic_version", "users", "auth_sessions", *metadata().tables} <= tables
 
         form = {"username": "admin@example.com", "password": "first superuser password"}
         r = httpx.post(f"{service.url}/api/v1/auth/login", data=form)

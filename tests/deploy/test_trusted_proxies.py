@@ -43,7 +43,7 @@ async def make_client(tmp_path: Path) -> AsyncIterator[Make]:
 async def _statuses(client: httpx.AsyncClient, *forwarded_for: str) -> list[int]:
     # Unauthenticated reads: counted by the default limit, answered 401 without the database.
     return [
-        (await client.get("/api/v1/items", headers={"X-Forwarded-For": value})).status_code
+        (await client.get("/api/v1/users/me", headers={"X-Forwarded-For": value})).status_code
         for value in forwarded_for
     ]
 
@@ -80,7 +80,7 @@ async def test_an_ipv4_proxy_seen_through_a_dual_stack_socket_is_trusted(make_cl
 
 async def test_without_a_header_the_trusted_proxy_itself_is_counted(make_client: Make) -> None:
     client = make_client(PROXY, TRUSTED_PROXIES=[PROXY])
-    statuses = [(await client.get("/api/v1/items")).status_code for _ in range(LIMIT + 1)]
+    statuses = [(await client.get("/api/v1/users/me")).status_code for _ in range(LIMIT + 1)]
     assert statuses == [401, 401, 429]
 
 

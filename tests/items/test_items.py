@@ -9,8 +9,8 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from core.schemas import Page
 from modules.items.models import Item
+from modules.items.schemas import ItemPage
 from modules.users.models import User
 
 URL = "/api/v1/items"
@@ -146,8 +146,8 @@ async def test_list_returns_a_page_with_defaults(client: httpx.AsyncClient, user
 
     assert response.status_code == 200
     body = response.json()
-    # The shared envelope (core.schemas.Page), whatever the entity.
-    assert set(body) == set(Page.model_fields)
+    # The page envelope (items, total, limit, offset), whatever the entity is called.
+    assert set(body) == set(ItemPage.model_fields)
     assert (body["total"], body["limit"], body["offset"]) == (1, 20, 0)
     assert len(body["items"]) == 1
 

@@ -4,11 +4,10 @@ import pytest
 from sqlmodel import select
 
 from modules.users.models import User
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, USER_READ_FIELDS
 
 USERS = "/api/v1/users"
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
-USER_READ_FIELDS = {"id", "email", "full_name", "is_active", "is_superuser", "created_at", "updated_at"}
 
 # Every superuser-only endpoint, with a body that would be accepted.
 ADMIN_ENDPOINTS = [
