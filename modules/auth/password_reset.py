@@ -7,7 +7,6 @@ so the link dies then: that makes it single use, and a leaked old link useless.
 
 import hashlib
 import hmac
-import uuid
 from datetime import timedelta
 
 from sqlmodel import Session
@@ -15,10 +14,11 @@ from sqlmodel import Session
 from core.config import Settings
 from core.errors import ServiceError
 from core.mail import Mail, frontend_link
-from core.security import ExpiredTokenError, InvalidTokenError, TokenType, create_token, decode_token
+from core.security import TokenType, create_token
 from modules.auth.service import revoke_all_sessions
 from modules.users.models import User
-from modules.users.service import get_user, get_user_by_email, reset_password
+from modules.users.service import get_user_by_email, reset_password
+from modules.users.verification import user_from_link
 
 INVALID_LINK = "Invalid password reset token"
 EXPIRED_LINK = "Password reset link has expired; ask for a new one"
@@ -62,15 +62,14 @@ def request_password_reset(*, session: Session, email: str, settings: Settings) 
 
 def confirm_password_reset(*, session: Session, token: str, new_password: str, settings: Settings) -> None:
     """Set the new password and end every session of the account."""
-    try:
-        claims = decode_token(token, secret=settings.secret_key, token_type=TokenType.RESET_PASSWORD)
-        user = get_user(session=session, user_id=uuid.UUID(claims["sub"]))
-    except ExpiredTokenError as exc:
-        raise ServiceError(EXPIRED_LINK) from exc
-    except (InvalidTokenError, ValueError) as exc:
-        raise ServiceError(INVALID_LINK) from exc
-    if user is None or not user.is_active:
-        raise ServiceError(INVALID_LINK)
+    user, claims = user_from_link(
+        session=session,
+        token=token,
+        token_type=TokenType.RESET_PASSWORD,
+        settings=settings,
+        invalid=INVALID_LINK,
+        expired=EXPIRED_LINK,
+    )
     if not hmac.compare_digest(str(claims.get("pwd", "")), _fingerprint(user, settings.secret_key)):
         raise ServiceError(USED_LINK)
     if not reset_password(

@@ -7,6 +7,7 @@ verified, or whose address has changed since, is refused, so each link works onc
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel import Session
 
@@ -51,16 +52,32 @@ def request_verification(*, session: Session, email: str, settings: Settings) ->
     return verification_mail(user=user, settings=settings)
 
 
-def confirm_email(*, session: Session, token: str, settings: Settings) -> User:
+def user_from_link(
+    *, session: Session, token: str, token_type: TokenType, settings: Settings, invalid: str, expired: str
+) -> tuple[User, dict[str, Any]]:
+    """The active user a mailed link names, with the token's claims; otherwise a 400 that says
+    whether the link expired or is not valid at all. Reset links use it too."""
     try:
-        claims = decode_token(token, secret=settings.secret_key, token_type=TokenType.VERIFY_EMAIL)
+        claims = decode_token(token, secret=settings.secret_key, token_type=token_type)
         user = get_user(session=session, user_id=uuid.UUID(claims["sub"]))
     except ExpiredTokenError as exc:
-        raise ServiceError(EXPIRED_LINK) from exc
+        raise ServiceError(expired) from exc
     except (InvalidTokenError, ValueError) as exc:
-        raise ServiceError(INVALID_LINK) from exc
+        raise ServiceError(invalid) from exc
     if user is None or not user.is_active:
-        raise ServiceError(INVALID_LINK)
+        raise ServiceError(invalid)
+    return user, claims
+
+
+def confirm_email(*, session: Session, token: str, settings: Settings) -> User:
+    user, claims = user_from_link(
+        session=session,
+        token=token,
+        token_type=TokenType.VERIFY_EMAIL,
+        settings=settings,
+        invalid=INVALID_LINK,
+        expired=EXPIRED_LINK,
+    )
     if claims.get("email") != user.email:
         raise ServiceError(STALE_LINK)
     if user.is_verified:
