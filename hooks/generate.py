@@ -151,6 +151,10 @@ def derive(project: Path, answers: dict[str, Any]) -> None:
     if answers["open_registration"] == "no":
         _replace(env_example, r"^OPEN_REGISTRATION=.*$", "OPEN_REGISTRATION=false")
 
+    if version != SUPPORTED_PYTHON[0]:
+        # `make` builds .venv with this interpreter; plain python3 may be an older one.
+        _replace(project / "Makefile", r"^PYTHON \?= .*$", f"PYTHON ?= python{version}")
+
     if answers["use_docker"] == "yes":
         _replace(project / "Dockerfile", r"^ARG PYTHON_VERSION=.*$", f"ARG PYTHON_VERSION={version}")
     else:

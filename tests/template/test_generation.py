@@ -11,7 +11,7 @@ from tests.helpers import ROOT
 from tests.template.conftest import run_cookiecutter
 
 # The only files whose content depends on the answers; everything else is the root's own.
-ANSWER_DEPENDENT = {"README.md", "pyproject.toml", ".env.example", ".env"}
+ANSWER_DEPENDENT = {"README.md", "pyproject.toml", ".env.example", ".env", "Makefile", "Dockerfile"}
 TEMPLATE_MATERIAL = ("cookiecutter.json", "hooks", "{{cookiecutter.project_slug}}", "tests/template")
 
 
@@ -88,6 +88,7 @@ def test_answers_reach_the_derived_files(generate):
     assert "OPEN_REGISTRATION=false" in env
     assert 'PROJECT_NAME="Order Desk"' in env
     assert "ARG PYTHON_VERSION=3.12" in (project / "Dockerfile").read_text()
+    assert "PYTHON ?= python3.12" in (project / "Makefile").read_text()
     assert "# Order Desk" in (project / "README.md").read_text()
 
 
