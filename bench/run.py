@@ -23,6 +23,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -319,6 +320,9 @@ def main() -> None:
     results: dict[str, Any] = {"machine": machine(), "backends": {}}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         for backend in args.backends.split(","):
+            if backend == "postgresql" and find_spec("psycopg") is None:
+                print("bench: skipping postgresql (make install EXTRAS=dev,postgresql)", file=sys.stderr)
+                continue
             try:
                 with database(backend, Path(tmp), args.postgres_url) as url:
                     results["backends"][backend] = run_backend(backend, url, args, Path(tmp))
