@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate superuser test lint format lock clean entity remove-entity
+.PHONY: help install run migrate superuser test lint format lock clean entity remove-entity bench
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -60,3 +60,7 @@ entity: install  ## Add an entity: name=order_lines [singular=] [fields="sku:str
 
 remove-entity: install  ## Remove an entity that has not been migrated yet: name=order_lines
 	$(BIN)/python -m scaffold remove "$(name)" $(if $(dry_run),--dry-run)
+
+bench: install  ## Load the service and a bare floor app with wrk, side by side (minutes; template repo only)
+	@test -d bench || { echo "make bench: the benchmark lives in the template repository"; exit 1; }
+	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -44,11 +44,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
     )
+    # Request-time dependencies (`SettingsDep`) read these settings, not the process-wide ones.
     app.state.settings = settings
     app.state.engine = engine
     app.state.limiter = build_limiter(settings)
-    # Request-time dependencies read these settings, not the process-wide ones.
-    app.dependency_overrides[get_settings] = lambda: settings
 
     add_error_handlers(app)
     # Middleware added last runs first: request context, then CORS, then the body limit.

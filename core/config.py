@@ -4,7 +4,7 @@ import secrets
 from functools import cached_property, lru_cache
 from typing import Annotated, Literal
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from pydantic import EmailStr, Field, IPvAnyNetwork, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -38,8 +38,9 @@ class Settings(BaseSettings):
 
     DATABASE_URL: str = "sqlite:///./data/app.db"
     SQLITE_BUSY_TIMEOUT_MS: int = Field(default=5000, ge=0)
-    # PostgreSQL's connection pool, per process: each worker keeps up to size + overflow connections.
-    DB_POOL_SIZE: int = Field(default=5, ge=1)
+    # The connection pool, per process: each worker keeps up to size + overflow connections. The
+    # size covers the usual concurrency, so connections are reused rather than opened per request.
+    DB_POOL_SIZE: int = Field(default=20, ge=1)
     DB_MAX_OVERFLOW: int = Field(default=10, ge=0)
     # Seconds a request waits for a free pooled connection (pool saturated), or for the server to
     # accept a new one (down or unreachable): bounded, so requests get a 503 instead of piling up.
@@ -122,4 +123,14 @@ def get_settings() -> Settings:
     return Settings()
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+async def app_settings(request: Request) -> Settings:
+    """The settings of the app serving the request: the ones `create_app` keeps on app.state.
+
+    Read from the app rather than put in `app.dependency_overrides`: with any override there,
+    FastAPI rebuilds every dependency of every request. `async`, so no thread is spent on it.
+    """
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]

@@ -22,6 +22,7 @@ from fastapi import Depends, HTTPException, Request
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
 from slowapi import Limiter
+from starlette.concurrency import run_in_threadpool
 
 from core.config import Settings, SettingsDep
 
@@ -115,26 +116,37 @@ def _parse(limit: str) -> RateLimitItem:
     return parse(limit)
 
 
+def _count(limiter: Limiter, item: RateLimitItem, name: str, key: str) -> float | None:
+    """Count one request; None if it is allowed (or cannot be counted), else when the window resets."""
+    health = _storage_health(limiter)
+    try:
+        allowed = limiter.limiter.hit(item, name, key)
+        reset_at = None if allowed else limiter.limiter.get_window_stats(item, name, key).reset_time
+    except StorageError as exc:
+        health.failed(exc)
+        return None
+    health.answered()
+    return reset_at
+
+
 def rate_limit(name: str) -> Any:
     """A dependency enforcing the limit in setting `RATE_LIMIT_<NAME>`; 429 with Retry-After."""
     setting = f"RATE_LIMIT_{name.upper()}"
     if setting not in Settings.model_fields:
         raise ValueError(f"no setting {setting} for rate limit {name!r}")
 
-    def check(request: Request, settings: SettingsDep) -> None:
+    async def check(request: Request, settings: SettingsDep) -> None:
         limiter: Limiter = request.app.state.limiter
         if not limiter.enabled:
             return
         item = _parse(getattr(settings, setting))
         key = client_address(request)
-        health = _storage_health(limiter)
-        try:
-            allowed = limiter.limiter.hit(item, name, key)
-            reset_at = None if allowed else limiter.limiter.get_window_stats(item, name, key).reset_time
-        except StorageError as exc:
-            health.failed(exc)
-            return
-        health.answered()
+        # Counting in this process's memory is quicker than a trip to the threadpool; a storage
+        # server (Redis) is network I/O and stays off the event loop.
+        if settings.RATE_LIMIT_STORAGE_URL.startswith("memory://"):
+            reset_at = _count(limiter, item, name, key)
+        else:
+            reset_at = await run_in_threadpool(_count, limiter, item, name, key)
         if reset_at is None:
             return
         raise HTTPException(

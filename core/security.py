@@ -1,5 +1,7 @@
 """Password hashing (bcrypt through passlib) and signed tokens (JWT through PyJWT)."""
 
+import os
+import threading
 import uuid
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -46,6 +48,11 @@ def _password_context(rounds: int) -> CryptContext:
     return CryptContext(schemes=["bcrypt"], bcrypt__rounds=rounds)
 
 
+# bcrypt keeps a core busy for its whole run (without the GIL). If every threadpool thread could
+# hash at once, the event loop would wait its turn for a core, and every request with it; so
+# hashing gets all cores but one, and logins queue rather than the whole service.
+_hashing = threading.BoundedSemaphore(max(1, (os.cpu_count() or 1) - 1))
+
 _DUMMY_PASSWORD = "timing-equaliser"
 
 
@@ -55,7 +62,8 @@ def _dummy_hash(rounds: int) -> str:
 
 
 def hash_password(password: str, *, rounds: int) -> str:
-    hashed: str = _password_context(rounds).hash(password)
+    with _hashing:
+        hashed: str = _password_context(rounds).hash(password)
     return hashed
 
 
@@ -68,9 +76,12 @@ def verify_password(password: str, hashed_password: str | None, *, rounds: int) 
     """
     context = _password_context(rounds)
     if hashed_password is None or len(password.encode()) > MAX_PASSWORD_BYTES or "\x00" in password:
-        context.verify(_DUMMY_PASSWORD, _dummy_hash(rounds))
+        dummy = _dummy_hash(rounds)
+        with _hashing:
+            context.verify(_DUMMY_PASSWORD, dummy)
         return False
-    return bool(context.verify(password, hashed_password))
+    with _hashing:
+        return bool(context.verify(password, hashed_password))
 
 
 def create_token(

@@ -31,8 +31,9 @@ _SLUG = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 # Template material: never emitted. The README comes from `{{cookiecutter.project_slug}}/`.
-TEMPLATE_ONLY = {".git", "cookiecutter.json", "hooks", "{{cookiecutter.project_slug}}", "README.md"}
-TEMPLATE_ONLY_PATHS = {Path("tests/template")}
+TEMPLATE_ONLY = {".git", "cookiecutter.json", "hooks", "{{cookiecutter.project_slug}}", "README.md", "bench"}
+# The benchmark measures the template (its items example), so it and its record stay here.
+TEMPLATE_ONLY_PATHS = {Path("tests/template"), Path("tests/bench"), Path("docs/performance.md")}
 DOCKER_FILES = ("Dockerfile", "compose.yaml", ".dockerignore", "tests/deploy/test_container_files.py")
 
 

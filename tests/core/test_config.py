@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 
@@ -172,8 +173,16 @@ def test_json_logs_default_to_production_only(
     assert settings.log_json is expected
 
 
-def test_request_time_settings_are_the_apps_own(make_app: Callable[..., FastAPI]) -> None:
-    app = make_app(PROJECT_NAME="Own name")
+async def test_request_time_settings_are_the_apps_own(
+    make_app: Callable[..., FastAPI], connect: Callable[[FastAPI], httpx.AsyncClient]
+) -> None:
+    app = make_app(migrated=True, PROJECT_NAME="Own name", OPEN_REGISTRATION=False)
 
-    assert app.dependency_overrides[get_settings]() is app.state.settings
+    # The process's settings (get_settings) leave registration open; this app's close it.
+    response = await connect(app).post(
+        "/api/v1/auth/register", json={"email": "a@example.com", "password": "password123"}
+    )
+
+    assert response.status_code == 403
+    assert get_settings().OPEN_REGISTRATION is True
     assert app.title == "Own name"

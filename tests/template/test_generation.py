@@ -12,7 +12,15 @@ from tests.template.conftest import run_cookiecutter
 
 # The only files whose content depends on the answers; everything else is the root's own.
 ANSWER_DEPENDENT = {"README.md", "pyproject.toml", ".env.example", ".env", "Makefile", "Dockerfile"}
-TEMPLATE_MATERIAL = ("cookiecutter.json", "hooks", "{{cookiecutter.project_slug}}", "tests/template")
+TEMPLATE_MATERIAL = (
+    "cookiecutter.json",
+    "hooks",
+    "{{cookiecutter.project_slug}}",
+    "tests/template",
+    "bench",
+    "tests/bench",
+    "docs/performance.md",
+)
 
 
 def root_files() -> set[str]:

@@ -1,0 +1,1 @@
+"""The benchmark: the service against a minimal floor app on the same data (`make bench`)."""

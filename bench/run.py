@@ -1,0 +1,355 @@
+"""`make bench`: the service and the floor side by side under wrk, on SQLite and PostgreSQL.
+
+Each backend gets a freshly seeded database (bench/seed.py). The floor (bench/floor.py) and the
+service (one uvicorn worker, production settings, rate limits on but out of reach) run against
+it at the same time and are loaded one after the other, so their ratio holds on a busy machine
+even when absolute numbers drift. Prints a table and writes the figures as JSON.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
+
+from bench.seed import PASSWORD, ROOT, Seeded, migrate, seed
+from core.config import API_PREFIX
+
+WRK_SCRIPT = ROOT / "bench" / "wrk.lua"
+ITEMS = f"{API_PREFIX}/items"
+LOGIN = f"{API_PREFIX}/auth/login"
+SECRET_KEY = "bench-secret-key-that-is-long-enough-for-production"
+MEMORY_REQUESTS = 100_000
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Server:
+    """One uvicorn process (one worker) on a free port, its output in a log file."""
+
+    def __init__(self, app: str, env: dict[str, str], log: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1"]
+        self.started = time.perf_counter()
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+                [*command, "--port", str(self.port)],
+                cwd=ROOT,
+                env={**os.environ, **env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait_ready(self, path: str, timeout: float = 30.0) -> float:
+        """Seconds from launch until `path` answers 200."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"bench: {self.url} exited with {self.process.returncode}; see its log")
+            try:
+                with urllib.request.urlopen(self.url + path, timeout=1) as response:  # noqa: S310
+                    if response.status == 200:
+                        return time.perf_counter() - self.started
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            time.sleep(0.01)
+        raise SystemExit(f"bench: {self.url}{path} not ready after {timeout} s")
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def cpu_seconds(self) -> float:
+        """User and system time the process has used so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def wrk(
+    url: str,
+    *,
+    seconds: int,
+    connections: int = 16,
+    headers: dict[str, str] | None = None,
+    args: list[str] | None = None,
+) -> dict[str, Any]:
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "-s", str(WRK_SCRIPT)]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    command.append(url)
+    if args:
+        command += ["--", *args]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    line = next(line for line in output.splitlines() if line.startswith("WRK_JSON "))
+    result: dict[str, Any] = json.loads(line.removeprefix("WRK_JSON "))
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def login(base_url: str, email: str) -> str:
+    body = urllib.parse.urlencode({"username": email, "password": PASSWORD}).encode()
+    with urllib.request.urlopen(base_url + LOGIN, data=body, timeout=30) as response:  # noqa: S310
+        token: str = json.load(response)["access_token"]
+        return token
+
+
+@contextmanager
+def database(backend: str, workdir: Path, postgres_url: str) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{workdir / 'bench.db'}"
+        return
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def service_env(database_url: str) -> dict[str, str]:
+    """Production settings, with rate limits still checked on every request but never reached."""
+    unreachable = "1000000000/minute"
+    return {
+        "ENVIRONMENT": "production",
+        "SECRET_KEY": SECRET_KEY,
+        "DATABASE_URL": database_url,
+        "ACCESS_TOKEN_EXPIRE_MINUTES": "240",
+        "LOG_LEVEL": "INFO",
+        **{f"RATE_LIMIT_{name}": unreachable for name in ("DEFAULT", "LOGIN", "REGISTER", "REFRESH")},
+    }
+
+
+def compare(name: str, path: str, servers: dict[str, Server], seconds: int, **options: Any) -> dict[str, Any]:
+    """Warm each app up, then load them one after the other with the same requests.
+
+    Next to requests/s, the CPU time the app's process spent per request: on a shared machine
+    it drifts far less than throughput does.
+    """
+    row: dict[str, Any] = {"scenario": name}
+    for server in servers.values():
+        wrk(server.url + path, seconds=1, **options)
+    for label, server in servers.items():
+        cpu = server.cpu_seconds()
+        row[label] = wrk(server.url + path, seconds=seconds, **options)
+        row[label]["cpu_ms_per_request"] = (server.cpu_seconds() - cpu) * 1000 / row[label]["requests"]
+    if "floor" in row:
+        row["ratio"] = row["service"]["rps"] / row["floor"]["rps"]
+        row["cpu_ratio"] = row["floor"]["cpu_ms_per_request"] / row["service"]["cpu_ms_per_request"]
+    return row
+
+
+def run_backend(backend: str, url: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    print(f"== {backend}: seeding", flush=True)
+    engine = create_engine(url)
+    migrate(engine)
+    seeded: Seeded = seed(engine)
+    engine.dispose()
+    log = workdir / f"{backend}.log"
+    floor = Server(
+        "bench.floor:from_env", {"FLOOR_DATABASE_URL": url, "FLOOR_OWNER_ID": str(seeded.owner_id)}, log
+    )
+    startups = []
+    for _ in range(args.startups - 1):
+        probe = Server("core.app:create_app", service_env(url), log)
+        startups.append(probe.wait_ready("/health/ready"))
+        probe.stop()
+    service = Server("core.app:create_app", service_env(url), log)
+    try:
+        startups.append(service.wait_ready("/health/ready"))
+        floor.wait_ready("/health")
+        result: dict[str, Any] = {
+            "startup_s": statistics.median(startups),
+            "startups_s": startups,
+            "rss_after_startup_mb": service.rss_mb(),
+        }
+        auth = {"Authorization": f"Bearer {login(service.url, seeded.owner_email)}"}
+        paths = [f"{ITEMS}/{item_id}" for item_id in seeded.owner_item_ids[:200]]
+        body = json.dumps({"title": "A new item", "description": "Made by the benchmark"})
+        seconds = args.seconds
+        print(f"== {backend}: scenarios ({seconds} s each)", flush=True)
+        apps = {"floor": floor, "service": service}
+        result["scenarios"] = [
+            compare("1 list items", ITEMS + "?limit=20", apps, seconds, headers=auth),
+            compare("2 read item", paths[0], apps, seconds, headers=auth, args=["paths", *paths]),
+            compare(
+                "3 create item", ITEMS, apps, seconds, headers=auth, args=["post", "application/json", body]
+            ),
+            health_under_logins(service.url, seeded, seconds),
+        ]
+        if backend in args.memory:
+            result["memory"] = memory_growth(service, paths, auth)
+        return result
+    finally:
+        service.stop()
+        floor.stop()
+
+
+def health_under_logins(service_url: str, seeded: Seeded, seconds: int) -> dict[str, Any]:
+    """Scenario 4: /health latency while 16 clients log in back to back (bcrypt at cost 12)."""
+    form = urllib.parse.urlencode({"username": seeded.emails[1], "password": PASSWORD})
+    command = [
+        "wrk",
+        "-t1",
+        "-c16",
+        "--timeout",
+        "60s",
+        f"-d{int(seconds) + 2}s",
+        "-s",
+        str(WRK_SCRIPT),
+        service_url + LOGIN,
+        "--",
+        "post",
+        "application/x-www-form-urlencoded",
+        form,
+    ]
+    logins = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603
+    try:
+        time.sleep(1)  # every login client busy before /health is measured
+        health = wrk(service_url + "/health", seconds=seconds, connections=2)
+    finally:
+        output, _ = logins.communicate()
+    line = next(line for line in output.splitlines() if line.startswith("WRK_JSON "))
+    login_stats = json.loads(line.removeprefix("WRK_JSON "))
+    login_stats["rps"] = login_stats["requests"] / (login_stats["duration_us"] / 1e6)
+    return {"scenario": "4 /health under 16 logins", "service": health, "logins": login_stats}
+
+
+def memory_growth(service: Server, paths: list[str], headers: dict[str, str]) -> dict[str, Any]:
+    """Resident size while the worker serves MEMORY_REQUESTS more item reads (scenario 2: token,
+    user, item, response model), sampled every 20 seconds."""
+    print(f"== memory: {MEMORY_REQUESTS} more requests", flush=True)
+    served, samples = 0, [(0, service.rss_mb())]
+    while served < MEMORY_REQUESTS:
+        served += wrk(service.url + paths[0], seconds=20, headers=headers, args=["paths", *paths])["requests"]
+        samples.append((served, service.rss_mb()))
+    return {"requests": served, "rss_mb": samples}
+
+
+def table(results: dict[str, Any]) -> str:
+    header = (
+        "backend",
+        "scenario",
+        "floor req/s",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "ratio",
+        "CPU ms/req",
+        "CPU ratio",
+    )
+    lines = ["{:10} {:26} {:>11} {:>7} {:>7} {:>7} {:>6} {:>11} {:>9}".format(*header)]
+    nan = float("nan")
+    for backend, result in results["backends"].items():
+        for row in result["scenarios"]:
+            service, floor = row["service"], row.get("floor", {})
+            cpu = f"{floor['cpu_ms_per_request']:.2f}/{service['cpu_ms_per_request']:.2f}" if floor else ""
+            p50, p99 = service["p50_us"] / 1000, service["p99_us"] / 1000
+            ratio, cpu_ratio = row.get("ratio", nan), row.get("cpu_ratio", nan)
+            lines.append(
+                f"{backend:10} {row['scenario']:26} {floor.get('rps', nan):11.0f} {service['rps']:7.0f} "
+                f"{p50:7.2f} {p99:7.2f} {ratio:6.2f} {cpu:>11} {cpu_ratio:9.2f}"
+            )
+        lines.append(
+            f"{backend:10} startup to ready {result['startup_s']:.2f} s (median of "
+            f"{len(result['startups_s'])}), RSS after startup {result['rss_after_startup_mb']:.0f} MB"
+        )
+        if "memory" in result:
+            memory = result["memory"]
+            lines.append(
+                f"{backend:10} RSS after {memory['requests']} requests: "
+                + ", ".join(f"{mb:.0f}" for _, mb in memory["rss_mb"])
+                + " MB"
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--seconds", type=int, default=5, help="load per scenario and app")
+    parser.add_argument("--memory", default="sqlite", help="backends that also serve 100,000 requests")
+    parser.add_argument("--startups", type=int, default=3, help="startups timed; the median is reported")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
+    )
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results.json")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit(
+            "bench: wrk is not installed (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk)"
+        )
+    results: dict[str, Any] = {"machine": machine(), "backends": {}}
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        for backend in args.backends.split(","):
+            if backend == "postgresql" and find_spec("psycopg") is None:
+                print("bench: skipping postgresql (make install EXTRAS=dev,postgresql)", file=sys.stderr)
+                continue
+            try:
+                with database(backend, Path(tmp), args.postgres_url) as url:
+                    results["backends"][backend] = run_backend(backend, url, args, Path(tmp))
+            except OperationalError as exc:
+                print(f"bench: skipping {backend}: {exc.orig}", file=sys.stderr)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print(f"written to {args.output}")
+
+
+def machine() -> dict[str, Any]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown",
+    )
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "load_average": os.getloadavg(),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+
+
+if __name__ == "__main__":
+    main()
