@@ -25,16 +25,18 @@ def test_dependencies_that_do_no_io_are_async() -> None:
 async def test_the_session_gives_its_connection_back_after_the_request(
     app: FastAPI, client: httpx.AsyncClient, user: User, user_headers: dict[str, str]
 ) -> None:
-    response = await client.get("/api/v1/items", headers=user_headers)
+    response = await client.get("/api/v1/users/me", headers=user_headers)
 
     assert response.status_code == 200
     assert app.state.engine.pool.checkedout() == 0
 
 
 async def test_an_error_in_the_request_still_closes_the_session(
-    app: FastAPI, client: httpx.AsyncClient, user_headers: dict[str, str]
+    app: FastAPI, client: httpx.AsyncClient, superuser_headers: dict[str, str]
 ) -> None:
-    response = await client.get("/api/v1/items/00000000-0000-0000-0000-000000000000", headers=user_headers)
+    response = await client.get(
+        "/api/v1/users/00000000-0000-0000-0000-000000000000", headers=superuser_headers
+    )
 
     assert response.status_code == 404
     assert app.state.engine.pool.checkedout() == 0
@@ -46,6 +48,6 @@ async def test_the_memory_rate_limit_still_counts(
     app = make_app(RATE_LIMIT_ENABLED=True, RATE_LIMIT_DEFAULT="2/minute")
     client = connect(app)
 
-    statuses = [(await client.get("/api/v1/items")).status_code for _ in range(3)]
+    statuses = [(await client.get("/api/v1/users/me")).status_code for _ in range(3)]
 
     assert statuses == [401, 401, 429]
