@@ -41,11 +41,6 @@ SMTP_LOGIN = ("mailer", "smtp-password")
 
 
 @pytest.fixture
-def outbox(caplog: pytest.LogCaptureFixture) -> Outbox:
-    return Outbox(caplog)
-
-
-@pytest.fixture
 def ca(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> trustme.CA:
     """A throwaway certificate authority that this process's TLS clients trust."""
     ca = trustme.CA()

@@ -25,11 +25,6 @@ INVALID = {"detail": "Invalid password reset token"}
 
 
 @pytest.fixture
-def outbox(caplog: pytest.LogCaptureFixture) -> Outbox:
-    return Outbox(caplog)
-
-
-@pytest.fixture
 def bob(make_user: Callable[..., User]) -> User:
     return make_user("bob@example.com", is_verified=False)
 

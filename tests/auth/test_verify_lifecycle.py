@@ -24,11 +24,6 @@ LOGIN = "/api/v1/auth/login"
 
 
 @pytest.fixture
-def outbox(caplog: pytest.LogCaptureFixture) -> Outbox:
-    return Outbox(caplog)
-
-
-@pytest.fixture
 def bob(make_user: Callable[..., User]) -> User:
     return make_user("bob@example.com", is_verified=False)
 
