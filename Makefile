@@ -40,8 +40,8 @@ lint: install  ## Ruff, format check, mypy, import contracts
 test: lint  ## Lint, then the whole suite with coverage (fails under 90%)
 	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
 
-format: install  ## Fix what ruff can fix
-	$(BIN)/ruff check --fix .
+format: install  ## Fix what ruff can fix and format everything; make lint reports what is left
+	$(BIN)/ruff check --fix --exit-zero .
 	$(BIN)/ruff format .
 
 lock:  ## Re-resolve requirements.lock from pyproject.toml (needs the package index)
@@ -54,7 +54,7 @@ lock:  ## Re-resolve requirements.lock from pyproject.toml (needs the package in
 clean:  ## Remove .venv, caches and the local database
 	rm -rf $(VENV) .lock-venv .pytest_cache .mypy_cache .ruff_cache .coverage data
 
-entity: install  ## Add an entity: name=order_lines [singular=] [fields="sku:str:40:unique qty:int"] [owned=no] [dry_run=1]
+entity: install  ## Add an entity: name=order_lines [singular=] [fields="order_id:ref:orders qty:int"] [owned=no] [dry_run=1]
 	$(BIN)/python -m scaffold add "$(name)" $(if $(singular),--singular "$(singular)") \
 		$(if $(fields),--fields "$(fields)") $(if $(owned),--owned "$(owned)") $(if $(dry_run),--dry-run)
 

@@ -18,6 +18,9 @@ class ServiceError(Exception):
         super().__init__(detail)
         self.detail = detail
 
+    def body(self) -> dict[str, object]:
+        return {"detail": self.detail}
+
 
 class UnauthorizedError(ServiceError):
     """Missing or bad credentials; answered with `WWW-Authenticate: Bearer`."""
@@ -37,10 +40,26 @@ class ForbiddenError(ServiceError):
     status_code = 403
 
 
+class InvalidReferenceError(ServiceError):
+    """A field names a row the caller cannot link to (missing, or someone else's). Answered like
+    FastAPI's own validation errors, so a client reads every 422 the same way."""
+
+    status_code = 422
+
+    def __init__(self, field: str, value: object, detail: str) -> None:
+        super().__init__(detail)
+        self.field = field
+        self.value = value
+
+    def body(self) -> dict[str, object]:
+        error = {"type": "reference_not_found", "loc": ["body", self.field], "msg": self.detail}
+        return {"detail": [{**error, "input": str(self.value)}]}
+
+
 async def _service_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, UnauthorizedError) else None
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+    return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
 
 
 DATABASE_UNAVAILABLE = "The database is unavailable; try again shortly"

@@ -28,6 +28,13 @@ class PageParams(RequestModel):
     offset: int = Field(default=0, ge=0)
 
 
+class ListQuery(PageParams):
+    """Paging and an order (`name`, or `-name` for descending). An entity's query narrows `sort`
+    to its own columns and may add `q` and equality filters (see `core.crud.list_page`)."""
+
+    sort: str = "-created_at"
+
+
 class Page(BaseModel, Generic[T]):
     items: list[T]
     total: int

@@ -1,24 +1,22 @@
-"""Add an entity by copying the example module: `python -m scaffold add order_lines --fields ...`.
+"""Add an entity from the entity template: `python -m scaffold add order_lines --fields ...`.
 
-A developer tool, not part of the running service. It needs only the standard library (and
-`core.naming`, which does too), so the project template can call it before any install:
+A developer tool, not part of the running service. It needs the standard library, Jinja2 and
+`core.naming`, so the project template can call it at generation time, before any install:
 
     from scaffold import scaffold, remove
-    scaffold(Path("."), "order_lines", fields="sku:str:40:unique quantity:int")
+    scaffold(Path("."), "order_lines", fields="order_id:ref:orders sku:str:40:unique quantity:int")
 """
 
-import sys
+import re
+import shutil
 from pathlib import Path
 
-from scaffold.engine import plan, remove_entity, tidy
-from scaffold.fields import parse_fields
+from scaffold import migration
+from scaffold.engine import plan
+from scaffold.fields import EXAMPLE_FIELDS, parse_fields
 from scaffold.names import Names, ScaffoldError
 
 __all__ = ["ScaffoldError", "remove", "scaffold"]
-
-
-def _warn(message: str) -> None:
-    print(f"scaffold: {message}", file=sys.stderr)
 
 
 def scaffold(
@@ -28,30 +26,42 @@ def scaffold(
     fields: str | None = None,
     owned: bool = True,
     dry_run: bool = False,
+    named_by_entity: bool = False,
 ) -> list[Path]:
     """Add the entity `name` (plural snake_case) to the project at `root`.
 
-    Returns the files written (or, with `dry_run`, that would be), relative to `root`.
-    Raises `ScaffoldError` with a one-line reason, having written nothing.
+    Without `fields` it has the example's (`modules/items`). `named_by_entity` names its
+    revision after the entity instead of the clock, as generation does. Returns the files
+    written (or, with `dry_run`, that would be), relative to `root`. Raises `ScaffoldError`
+    with a one-line reason, having written nothing.
     """
     names = Names.parse(name, singular)
-    specs = parse_fields(fields) if fields is not None else None
-    planned = plan(root, names, specs, owned=owned)
+    specs = parse_fields(EXAMPLE_FIELDS if fields is None else fields)
+    planned = plan(root, names, specs, owned=owned, named_by_entity=named_by_entity)
     if not dry_run:
         for path, text in planned.items():
             (root / path).parent.mkdir(parents=True, exist_ok=True)
             (root / path).write_text(text)
-        tidy(root, [root / path for path in planned], warn=_warn)
     return list(planned)
 
 
 def remove(root: Path, name: str, dry_run: bool = False) -> list[Path]:
-    """Remove an entity that has not been migrated yet: its module, tests and revision.
-
-    Removing `items`, the example, keeps a copy in scaffold/example for later scaffolds; this is
-    also how a new project drops the example. Returns the paths removed, relative to `root`.
-    """
-    paths, run = remove_entity(root, name)
+    """Remove an entity that has not been migrated yet: its module, its tests and the revision
+    that creates its table (later revisions are chained onto its parent). Returns the paths
+    removed, relative to `root`."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        raise ScaffoldError(f"name {name!r} is not a lower-case snake_case identifier")
+    if name in {"auth", "users"}:
+        raise ScaffoldError(f"{name} is part of the service and cannot be removed")
+    module, tests = root / "modules" / name, root / "tests" / name
+    if not module.is_dir():
+        raise ScaffoldError(f"modules/{name} does not exist")
+    revisions = migration.unlink(root, name)
+    doomed = [module, *([tests] if tests.exists() else []), *revisions]
     if not dry_run:
-        run()
-    return paths
+        for revision in revisions:
+            migration.rechain(root, revision)
+        for path in (module, tests):
+            if path.exists():
+                shutil.rmtree(path)
+    return [path.relative_to(root) for path in doomed]

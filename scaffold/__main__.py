@@ -18,10 +18,10 @@ class _Parser(argparse.ArgumentParser):
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="python -m scaffold", description="Add or remove an entity module.")
     commands = parser.add_subparsers(dest="command", required=True)
-    add = commands.add_parser("add", help="copy modules/items into a new entity")
+    add = commands.add_parser("add", help="render a new entity module, its tests and its revision")
     add.add_argument("name", help="plural, snake_case: order_lines")
     add.add_argument("--singular", help="for irregular plurals: people -> person")
-    add.add_argument("--fields", help='"sku:str:40:unique quantity:int price:decimal note:text?"')
+    add.add_argument("--fields", help='"order_id:ref:orders sku:str:40:unique quantity:int note:text?"')
     add.add_argument("--owned", choices=["yes", "no"], default="yes", help="no: reference data")
     add.add_argument("--dry-run", action="store_true", help="list the files, write nothing")
     drop = commands.add_parser("remove", help="remove an entity that has not been migrated")

@@ -1,6 +1,7 @@
-"""Field specs (`sku:str:40:unique price:decimal note:text?`): parsing, and the code each one becomes."""
+"""Field specs (`sku:str:40:unique price:decimal note:text? order_id:ref:orders`): parsing, and
+the Python each one becomes in the entity template."""
 
-import ast
+import hashlib
 import keyword
 import re
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from scaffold.names import ScaffoldError
 
-TYPES = ("str", "text", "int", "float", "decimal", "bool", "date", "datetime", "uuid")
+TYPES = ("str", "text", "int", "float", "decimal", "bool", "date", "datetime", "uuid", "ref")
 MODIFIERS = ("unique", "index")
 DEFAULT_STR_LENGTH = 255
 # Longer strings are searched or sorted by nobody: `q` and `sort` leave them out.
@@ -18,8 +19,22 @@ DECIMAL_DIGITS, DECIMAL_PLACES = 12, 2
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # a PostgreSQL integer
 # Names the table, the list query or pydantic already use.
 RESERVED_FIELDS = {"id", "created_at", "updated_at", "owner_id", "q", "sort", "limit", "offset", "metadata"}
-_FIELD_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+# The fields of `modules/items`, the example, and of an entity made without `fields`.
+EXAMPLE_FIELDS = "title:str:200 description:str:5000? is_completed:bool=false"
+_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+_PYTHON_TYPES = {
+    "str": "str",
+    "text": "str",
+    "int": "int",
+    "float": "float",
+    "decimal": "Decimal",
+    "bool": "bool",
+    "date": "date",
+    "datetime": "datetime",
+    "uuid": "uuid.UUID",
+    "ref": "uuid.UUID",
+}
 
 
 @dataclass(frozen=True)
@@ -31,22 +46,20 @@ class FieldSpec:
     default: object = None  # a Python value; None means no default
     unique: bool = False
     index: bool = False
-    # A required string refuses "" (min_length=1).
-    nonempty: bool = False
+    target: str | None = None  # ref only: the table referred to
+
+    @property
+    def required(self) -> bool:
+        return not self.optional and self.default is None
+
+    @property
+    def nonempty(self) -> bool:
+        """A required string refuses "" (min_length=1)."""
+        return self.kind in {"str", "text"} and self.required
 
     @property
     def python_type(self) -> str:
-        base = {
-            "str": "str",
-            "text": "str",
-            "int": "int",
-            "float": "float",
-            "decimal": "Decimal",
-            "bool": "bool",
-            "date": "date",
-            "datetime": "datetime",
-            "uuid": "uuid.UUID",
-        }[self.kind]
+        base = _PYTHON_TYPES[self.kind]
         return f"{base} | None" if self.optional else base
 
     @property
@@ -60,9 +73,14 @@ class FieldSpec:
     @property
     def filterable(self) -> bool:
         """Filtered by equality: flags, references and what the table indexes."""
-        return self.kind in {"bool", "uuid"} or (
+        return self.kind in {"bool", "uuid", "ref"} or (
             (self.unique or self.index) and self.kind not in {"text", "float"}
         )
+
+    @property
+    def on_delete(self) -> str:
+        """What deleting the referred row does: a required reference goes with it."""
+        return "SET NULL" if self.optional else "CASCADE"
 
     def validation_args(self) -> list[str]:
         args = []
@@ -76,10 +94,13 @@ class FieldSpec:
             args += [f"max_digits={DECIMAL_DIGITS}", f"decimal_places={DECIMAL_PLACES}"]
         return args
 
-    def model_line(self) -> str:
-        """The field in the `<Entity>Base` table model."""
-        args = self.validation_args()
-        if self.unique:
+    def column_args(self, *, owned: bool) -> list[str]:
+        """What the table needs beside validation. An owned entity's unique field is unique per
+        owner, which the table states as a constraint of two columns (see the model template)."""
+        args = []
+        if self.kind == "ref":
+            args += [f'foreign_key="{self.target}.id"', f'ondelete="{self.on_delete}"', "index=True"]
+        if self.unique and not owned:
             args.append("unique=True")
         if self.index:
             args.append("index=True")
@@ -87,28 +108,97 @@ class FieldSpec:
             args.append("sa_type=Text")
         if self.kind == "datetime":
             args.append("sa_type=UTCDateTime")
-        return self._line(args, self.default if self.default is not None or self.optional else ...)
+        return args
 
-    def update_line(self) -> str:
+    def model_field(self, *, owned: bool) -> tuple[str, list[str]]:
+        """The field in the `<Entity>Base` table model: `name: type` and its `Field` arguments
+        (none: a plain default, or no default at all)."""
+        args = [*self.validation_args(), *self.column_args(owned=owned)]
+        default = self.default if self.default is not None or self.optional else ...
+        return self._field(args, default)
+
+    def update_field(self) -> tuple[str, list[str]]:
         """The field in `<Entity>Update`: every field may be left out."""
-        python_type = f"{self.python_type.removesuffix(' | None')} | None"
-        return self._line(self.validation_args(), None, python_type=python_type)
+        return self._field(self.validation_args(), None, python_type=f"{_PYTHON_TYPES[self.kind]} | None")
 
-    def _line(self, args: list[str], default: object, *, python_type: str | None = None) -> str:
+    def _field(
+        self, args: list[str], default: object, *, python_type: str | None = None
+    ) -> tuple[str, list[str]]:
         annotation = f"{self.name}: {python_type or self.python_type}"
         if default is ...:
-            return f"{annotation} = Field({', '.join(args)})" if args else annotation
+            return annotation, args
         if not args:
-            return f"{annotation} = {render_value(default)}"
-        return f"{annotation} = Field({', '.join([f'default={render_value(default)}', *args])})"
+            return f"{annotation} = {render_value(default)}", []
+        return annotation, [f"default={render_value(default)}", *args]
+
+    def sample(self, which: int) -> str:
+        """A valid value as JSON sends it, in Python source; sample 0 sorts before sample 1."""
+        if self.kind == "str":
+            length = self.length or DEFAULT_STR_LENGTH
+            return python_string(("alpha", "bravo")[which][:length])
+        if self.kind == "ref":
+            # Fixed ids, one pair per field: the tests make the rows behind them before each test.
+            digits = hashlib.sha256(self.name.encode()).hexdigest()[:10]
+            return python_string(f"00000000-0000-4000-8000-{digits}{which + 1:02d}")
+        return {
+            "text": ('"first text"', '"second text"'),
+            "int": ("1", "2"),
+            "float": ("1.5", "2.5"),
+            "decimal": ('"10.50"', '"20.25"'),
+            "bool": ("True", "False"),
+            "date": ('"2024-01-15"', '"2024-02-20"'),
+            "datetime": ('"2024-01-15T10:30:00Z"', '"2024-02-20T12:00:00Z"'),
+            "uuid": ('"00000000-0000-4000-8000-000000000001"', '"00000000-0000-4000-8000-000000000002"'),
+        }[self.kind][which]
+
+    def invalid(self) -> list[str]:
+        """Values the field must refuse (422), in Python source."""
+        values = [] if self.optional else ["None"]
+        if self.kind in {"str", "text"}:
+            values += ["123", '"a\\x00b"']
+            if self.nonempty:
+                values.append('""')
+            if self.kind == "str":
+                values.append(f'"x" * {(self.length or DEFAULT_STR_LENGTH) + 1}')
+            return values
+        return (
+            values
+            + {
+                "int": ['"many"', "2**31"],
+                "float": ['"many"'],
+                "decimal": ['"many"', '"1.234"'],
+                "bool": ['"maybe"'],
+                "date": ['"2024-13-01"'],
+                "datetime": ['"yesterday"'],
+                "uuid": ['"not-a-uuid"'],
+                "ref": ['"not-a-uuid"'],
+            }[self.kind]
+        )
+
+    def default_json(self) -> str:
+        """What a create that leaves the field out reads back, in Python source."""
+        if self.default is None or isinstance(self.default, bool | int | float | str):
+            return render_value(self.default)
+        return python_string(str(self.default))
 
 
 def render_value(value: object) -> str:
+    """Python source for a value, quoted the way the formatter would quote it."""
     if isinstance(value, Decimal):
         return f'Decimal("{value}")'
     if isinstance(value, date):
         return f"date({value.year}, {value.month}, {value.day})"
+    if isinstance(value, str):
+        return python_string(value)
     return repr(value)
+
+
+def python_string(value: str) -> str:
+    """A string literal in double quotes, unless that would need more escapes than single ones."""
+    text = repr(value)
+    if text.startswith("'") and '"' not in value:
+        text = '"' + text[1:-1].replace("\\'", "'") + '"'
+    return text
 
 
 def _default(kind: str, raw: str, token: str) -> object:
@@ -131,110 +221,59 @@ def _default(kind: str, raw: str, token: str) -> object:
 
 
 def parse_fields(text: str) -> list[FieldSpec]:
-    """`name:type[:length][?][:unique][:index][=default]`, separated by spaces or commas."""
+    """`name:type[:length][?][:unique][:index][=default]`, or `name:ref[?]:table[:unique]`,
+    separated by spaces or commas."""
     specs: list[FieldSpec] = []
     for token in text.replace(",", " ").split():
-        head, has_default, raw_default = token.partition("=")
-        name, *parts = head.split(":")
-        optional = False
-        cleaned = []
-        for part in parts:
-            optional = optional or part.endswith("?")
-            cleaned.append(part.removesuffix("?"))
-        if not _FIELD_NAME.fullmatch(name) or keyword.iskeyword(name) or name.startswith("model_"):
-            raise ScaffoldError(f"field {token!r}: {name!r} is not a valid field name")
-        if name in RESERVED_FIELDS:
-            raise ScaffoldError(f"field {token!r}: {name!r} is reserved")
-        if name in {spec.name for spec in specs}:
-            raise ScaffoldError(f"field {token!r}: {name!r} is given twice")
-        if not cleaned or cleaned[0] not in TYPES:
-            raise ScaffoldError(f"field {token!r}: the type must be one of {', '.join(TYPES)}")
-        kind, *modifiers = cleaned
-        length = None
-        if kind == "str" and modifiers and modifiers[0].isdigit():
-            length = int(modifiers.pop(0))
-            if not 1 <= length <= 10_000:
-                raise ScaffoldError(f"field {token!r}: a str length must be between 1 and 10000")
-        unknown = [m for m in modifiers if m not in MODIFIERS]
-        if unknown or len(set(modifiers)) != len(modifiers):
-            raise ScaffoldError(f"field {token!r}: modifiers are {', '.join(MODIFIERS)}, each at most once")
-        default = _default(kind, raw_default, token) if has_default else None
-        if isinstance(default, str) and length is not None and len(default) > length:
-            raise ScaffoldError(f"field {token!r}: the default is longer than {length}")
-        if isinstance(default, Decimal) and (
-            default.as_tuple().exponent < -DECIMAL_PLACES  # type: ignore[operator]
-            or len(default.as_tuple().digits) > DECIMAL_DIGITS
-        ):
-            raise ScaffoldError(f"field {token!r}: a decimal has {DECIMAL_PLACES} places")
-        specs.append(
-            FieldSpec(
-                name=name,
-                kind=kind,
-                length=length,
-                optional=optional,
-                default=default,
-                unique="unique" in modifiers,
-                index="index" in modifiers,
-                nonempty=kind in {"str", "text"} and not optional and default is None,
-            )
-        )
+        specs.append(_parse_field(token, taken={spec.name for spec in specs}))
     if not specs:
         raise ScaffoldError("fields is empty")
     return specs
 
 
-_ANNOTATION_KINDS = {
-    "str": "str",
-    "int": "int",
-    "float": "float",
-    "Decimal": "decimal",
-    "bool": "bool",
-    "date": "date",
-    "datetime": "datetime",
-    "uuid.UUID": "uuid",
-}
-
-
-def read_model_fields(source: str, class_name: str) -> list[FieldSpec]:
-    """The specs of the fields `class_name` declares, read back from its source.
-
-    Used without `fields`: the copied model is kept as it is and the migration and tests follow
-    it. Anything the spec language cannot say is refused rather than guessed.
-    """
-    tree = ast.parse(source)
-    classes = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name]
-    if not classes:
-        raise ScaffoldError(f"the example model has no class {class_name}")
-    specs = []
-    for statement in classes[0].body:
-        if not isinstance(statement, ast.AnnAssign) or not isinstance(statement.target, ast.Name):
-            continue
-        name = statement.target.id
-        annotation = ast.unparse(statement.annotation)
-        optional = annotation.endswith(" | None")
-        kind = _ANNOTATION_KINDS.get(annotation.removesuffix(" | None"))
-        keywords: dict[str, object] = {}
-        value = statement.value
-        if isinstance(value, ast.Call) and ast.unparse(value.func) == "Field":
-            keywords = {k.arg or "": ast.unparse(k.value) for k in value.keywords}
-        elif value is not None:
-            keywords = {"default": ast.unparse(value)}
-        if keywords.get("sa_type") == "Text":
-            kind = "text"
-        if kind is None:
-            raise ScaffoldError(f"cannot read the example field {name}: {ast.unparse(statement)}")
-        length = keywords.get("max_length")
-        default = keywords.get("default")
-        specs.append(
-            FieldSpec(
-                name=name,
-                kind=kind,
-                length=int(str(length)) if kind == "str" and length else None,
-                optional=optional,
-                default=None if default in (None, "None") else ast.literal_eval(str(default)),
-                unique=keywords.get("unique") == "True",
-                index=keywords.get("index") == "True",
-                nonempty=keywords.get("min_length") == "1",
-            )
-        )
-    return specs
+def _parse_field(token: str, *, taken: set[str]) -> FieldSpec:
+    head, has_default, raw_default = token.partition("=")
+    name, *parts = head.split(":")
+    optional = any(part.endswith("?") for part in parts)
+    kind, *modifiers = [part.removesuffix("?") for part in parts] or [""]
+    if not _NAME.fullmatch(name) or keyword.iskeyword(name) or name.startswith("model_"):
+        raise ScaffoldError(f"field {token!r}: {name!r} is not a valid field name")
+    if name in RESERVED_FIELDS:
+        raise ScaffoldError(f"field {token!r}: {name!r} is reserved")
+    if name in taken:
+        raise ScaffoldError(f"field {token!r}: {name!r} is given twice")
+    if kind not in TYPES:
+        raise ScaffoldError(f"field {token!r}: the type must be one of {', '.join(TYPES)}")
+    target = None
+    if kind == "ref":
+        if not modifiers or not _NAME.fullmatch(modifiers[0]):
+            raise ScaffoldError(f"field {token!r}: a ref names the table it refers to: {name}:ref:orders")
+        target = modifiers.pop(0)
+        if has_default:
+            raise ScaffoldError(f"field {token!r}: a ref field cannot have a default")
+    length = None
+    if kind == "str" and modifiers and modifiers[0].isdigit():
+        length = int(modifiers.pop(0))
+        if not 1 <= length <= 10_000:
+            raise ScaffoldError(f"field {token!r}: a str length must be between 1 and 10000")
+    unknown = [m for m in modifiers if m not in MODIFIERS]
+    if unknown or len(set(modifiers)) != len(modifiers):
+        raise ScaffoldError(f"field {token!r}: modifiers are {', '.join(MODIFIERS)}, each at most once")
+    default = _default(kind, raw_default, token) if has_default else None
+    if isinstance(default, str) and length is not None and len(default) > length:
+        raise ScaffoldError(f"field {token!r}: the default is longer than {length}")
+    if isinstance(default, Decimal) and (
+        default.as_tuple().exponent < -DECIMAL_PLACES  # type: ignore[operator]
+        or len(default.as_tuple().digits) > DECIMAL_DIGITS
+    ):
+        raise ScaffoldError(f"field {token!r}: a decimal has {DECIMAL_PLACES} places")
+    return FieldSpec(
+        name=name,
+        kind=kind,
+        length=length,
+        optional=optional,
+        default=default,
+        unique="unique" in modifiers,
+        index="index" in modifiers and kind != "ref",
+        target=target,
+    )

@@ -1,7 +1,7 @@
 """Users: is_verified, false for every account that exists when it is added.
 
 Revision ID: 6f10d4ec6add
-Revises: 0fbe8f307ba9
+Revises: 65f97897bf14
 Create Date: 2026-11-22 03:51:42.274115+00:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = '6f10d4ec6add'
-down_revision: str | Sequence[str] | None = '0fbe8f307ba9'
+down_revision: str | Sequence[str] | None = '65f97897bf14'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,1 +1,1 @@
-"""Items: the example entity. Owner-scoped CRUD, and the module every new entity is copied from."""
+"""Items: owner-scoped CRUD."""

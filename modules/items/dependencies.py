@@ -3,6 +3,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from core import crud
 from core.db import SessionDep
 from core.errors import NotFoundError
 from modules.items import service
@@ -11,10 +12,10 @@ from modules.users.dependencies import CurrentUser
 
 
 def get_owned_item(item_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Item:
-    """The item, if the caller owns it (superusers own everything). Otherwise 404, never 403,
-    so nobody learns that someone else's item exists."""
-    item = service.get_item(session=session, item_id=item_id)
-    if item is None or (item.owner_id != user.id and not user.is_superuser):
+    """The caller's item (a superuser reaches anyone's). Someone else's is 404, never 403,
+    so nobody learns that it exists."""
+    item = service.get_item(session=session, item_id=item_id, owner_id=crud.scope(user))
+    if item is None:
         raise NotFoundError("Item not found")
     return item
 

@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from core import crud
 from core.db import SessionDep
 from modules.items import service
 from modules.items.dependencies import OwnedItem
@@ -20,8 +21,7 @@ def create_item(item_in: ItemCreate, user: CurrentUser, session: SessionDep) -> 
 @router.get("", response_model=ItemPage)
 def list_items(query: Annotated[ItemQuery, Query()], user: CurrentUser, session: SessionDep) -> ItemPage:
     """The caller's items; a superuser sees everyone's."""
-    owner_id = None if user.is_superuser else user.id
-    items, total = service.list_items(session=session, owner_id=owner_id, query=query)
+    items, total = service.list_items(session=session, owner_id=crud.scope(user), query=query)
     return ItemPage.of(items, total=total, params=query)
 
 

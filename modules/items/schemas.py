@@ -4,7 +4,7 @@ from typing import Literal
 
 from sqlmodel import Field
 
-from core.schemas import Page, PageParams, RequestModel
+from core.schemas import ListQuery, Page, RequestModel
 from modules.items.models import ItemBase
 
 
@@ -29,7 +29,7 @@ class ItemPage(Page[ItemRead]):
     pass
 
 
-class ItemQuery(PageParams):
+class ItemQuery(ListQuery):
     q: str | None = Field(default=None, max_length=200, description="Text to find in the title")
     is_completed: bool | None = None
     sort: Literal["created_at", "-created_at", "title", "-title"] = "-created_at"

@@ -1,0 +1,152 @@
+"""The pieces of create, read, update and list that every entity module shares.
+
+They read the table itself (its columns, foreign keys and unique constraints), so a module
+declares a column once and its list filters, reference checks and conflict answers follow.
+"""
+
+import uuid
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import ColumnElement, UniqueConstraint, func, inspect
+from sqlalchemy import Table as SATable
+from sqlalchemy import select as select_columns
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel, col, select
+
+from core.db import Table
+from core.errors import ConflictError, InvalidReferenceError
+from core.naming import singular
+from core.schemas import ListQuery
+
+# The column that gives a row to one account; a table with it is "owned".
+OWNER = "owner_id"
+# Query fields that shape the page; every other field of a list query is an equality filter.
+PAGING = frozenset({"limit", "offset", "sort", "q"})
+
+Row = TypeVar("Row", bound=Table)
+
+
+class Caller(Protocol):
+    """Who is asking, as core sees the current user (core imports no module)."""
+
+    id: uuid.UUID
+    is_superuser: bool
+
+
+def table_of(model: type[SQLModel]) -> SATable:
+    table = inspect(model).local_table
+    assert isinstance(table, SATable)
+    return table
+
+
+def scope(caller: Caller) -> uuid.UUID | None:
+    """The owner whose rows `caller` may reach: their own, or everyone's (None) for a superuser."""
+    return None if caller.is_superuser else caller.id
+
+
+def get(session: Session, model: type[Row], row_id: uuid.UUID, *, owner_id: uuid.UUID | None) -> Row | None:
+    """The row, if it belongs to `owner_id` (any owner when None). Someone else's row is None,
+    exactly like a missing one, so a caller never learns that it exists."""
+    row = session.get(model, row_id)
+    if row is None or owner_id is None or getattr(row, OWNER) == owner_id:
+        return row
+    return None
+
+
+def list_page(
+    session: Session,
+    model: type[Row],
+    query: ListQuery,
+    *,
+    owner_id: uuid.UUID | None = None,
+    search: Any = None,
+) -> tuple[list[Row], int]:
+    """One page of rows and how many match in all.
+
+    Every field of `query` beside the paging ones is an equality filter on the column of the
+    same name, left out when None; `q` finds text in the `search` column, ignoring case;
+    `owner_id` keeps one account's rows. Ties in the sort are broken by id, so pages never overlap.
+    """
+    filters: list[ColumnElement[bool]] = []
+    if owner_id is not None:
+        filters.append(col(getattr(model, OWNER)) == owner_id)
+    for name, value in query:
+        if name not in PAGING and value is not None:
+            filters.append(col(getattr(model, name)) == value)
+    text = getattr(query, "q", None)
+    if text:
+        filters.append(col(search).icontains(text, autoescape=True))
+    column = col(getattr(model, query.sort.removeprefix("-")))
+    order = column.desc() if query.sort.startswith("-") else column.asc()
+    total = session.exec(select(func.count()).select_from(model).where(*filters)).one()
+    rows = session.exec(
+        select(model).where(*filters).order_by(order, col(model.id)).offset(query.offset).limit(query.limit)
+    ).all()
+    return list(rows), total
+
+
+def changes(model: type[Row], update: SQLModel) -> dict[str, Any]:
+    """The fields an update sent. A null for a column that cannot be null means "leave it"."""
+    columns = table_of(model).c
+    return {
+        name: value
+        for name, value in update.model_dump(exclude_unset=True).items()
+        if value is not None or columns[name].nullable
+    }
+
+
+def save(session: Session, row: Row) -> Row:
+    """Commit a new or changed row, after checking what it refers to.
+
+    A reference to a row that does not exist, or that belongs to another account than this
+    row's owner, is refused (422) in the same words either way. A duplicate of a unique column
+    is the client's conflict (409), never a server error.
+    """
+    check_references(session, row)
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise ConflictError(conflict_detail(type(row))) from exc
+    return row
+
+
+def check_references(session: Session, row: Table) -> None:
+    """Every foreign key the row sets (beside its owner) must name a row that exists and, when
+    that table is owned too, belongs to the same owner."""
+    state = inspect(row)
+    owner = getattr(row, OWNER, None)
+    for key in sorted(table_of(type(row)).foreign_keys, key=lambda fk: fk.parent.name):
+        name = key.parent.name
+        value = getattr(row, name)
+        if name == OWNER or value is None:
+            continue
+        if state.persistent and not state.attrs[name].history.has_changes():
+            continue  # unchanged since it was checked
+        target = key.column.table
+        found = select_columns(key.column).where(key.column == value)
+        if owner is not None and OWNER in target.c:
+            found = found.where(target.c[OWNER] == owner)
+        if session.execute(found).first() is None:
+            raise InvalidReferenceError(name, value, f"{_prose(singular(target.name))} not found")
+
+
+def conflict_detail(model: type[SQLModel]) -> str:
+    """`Order line with the same sku already exists`, from the table's unique columns."""
+    table = table_of(model)
+    # A per-owner unique column is constrained together with the owner: name the column alone.
+    unique = [
+        column.name
+        for constraint in table.constraints
+        if isinstance(constraint, UniqueConstraint)
+        for column in constraint.columns
+        if column.name != OWNER
+    ]
+    unique += [column.name for column in table.c if column.unique]
+    fields = " or ".join(dict.fromkeys(unique)) or "values"
+    return f"{_prose(singular(table.name)).capitalize()} with the same {fields} already exists"
+
+
+def _prose(name: str) -> str:
+    return name.replace("_", " ")
