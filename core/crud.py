@@ -128,7 +128,9 @@ def check_references(session: Session, row: Table) -> None:
         found = select_columns(key.column).where(key.column == value)
         if owner is not None and OWNER in target.c:
             found = found.where(target.c[OWNER] == owner)
-        if session.execute(found).first() is None:
+        with session.no_autoflush:  # the row itself is not written before it passes
+            missing = session.execute(found).first() is None
+        if missing:
             raise InvalidReferenceError(name, value, f"{_prose(singular(target.name))} not found")
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from scaffold import remove, scaffold
-from scaffold.names import Names, ScaffoldError
+from scaffold.entities import Entity, parse_entities
+from scaffold.names import ScaffoldError
 
 SUPPORTED_PYTHON = ("3.11", "3.12", "3.13")
 CHOICES = {
@@ -55,22 +56,19 @@ def validate(answers: dict[str, Any]) -> str | None:
         return "project_name must not be empty"
     if not _EMAIL.fullmatch(str(answers.get("author_email", ""))):
         return f"author_email {answers.get('author_email')!r} is not an email address"
-    names = entity_names(answers)
-    if len(set(names)) != len(names):
-        return f"entities {answers.get('entities')!r} lists a name twice"
-    for name in names:
-        try:
-            Names.parse(name)
-        except ScaffoldError as exc:
-            return f"entities: {exc}"
+    try:
+        entities(answers)
+    except ScaffoldError as exc:
+        return f"entities: {exc}"
     for key in ("project_name", "description", "author_name"):
         if '"""' in str(answers.get(key, "")) or "\n" in str(answers.get(key, "")):
             return f"{key} must be one line without triple quotes"
     return None
 
 
-def entity_names(answers: dict[str, Any]) -> list[str]:
-    return [name.strip() for name in str(answers.get("entities", "")).split(",") if name.strip()]
+def entities(answers: dict[str, Any]) -> list[Entity]:
+    """The `entities` answer, in the order they are made. A reference may name them or users."""
+    return parse_entities(str(answers.get("entities", "")), existing={"users"})
 
 
 def _ignored_patterns(root: Path) -> list[str]:
@@ -173,18 +171,25 @@ def write_env(project: Path) -> None:
     (project / ".env").write_text(text)
 
 
-def add_entities(project: Path, names: list[str]) -> None:
-    """Each listed entity is made by the scaffold, as `make entity` would; items, the
-    example they are copied from, stays only if it is listed."""
-    for name in names:
-        if name != "items":
-            scaffold(project, name)
-    if "items" not in names:
-        remove(project, "items")
+def add_entities(project: Path, listed: list[Entity]) -> None:
+    """The example (items) makes way, and each listed entity is rendered from the entity template
+    as `make entity` would, its revision named by the entity: generating the same answers twice
+    gives the same files, which a template update relies on. Listed with the example's fields,
+    items comes back exactly as the root has it."""
+    remove(project, "items")
+    for entity in listed:
+        scaffold(
+            project,
+            entity.names.plural,
+            entity.names.singular,
+            entity.fields,
+            owned=entity.owned,
+            named_by_entity=True,
+        )
 
 
 def generate(*, project: Path, template_root: Path, answers: dict[str, Any]) -> None:
     copy_root(template_root, project)
     derive(project, answers)
     write_env(project)
-    add_entities(project, entity_names(answers))
+    add_entities(project, entities(answers))

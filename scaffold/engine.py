@@ -50,7 +50,7 @@ def plan(
             raise ScaffoldError(
                 f"field {spec.name!r} refers to {spec.target}, which has no table: add it first"
             )
-    _refuse_clashes(names, specs, owned=owned)
+    refuse_clashes(names, specs, owned=owned)
     revision = next_revision(root, names.plural, named_by_entity=named_by_entity)
     planned = render_entity(names, specs, owned=owned, revision=revision)
     for path in planned:
@@ -59,7 +59,7 @@ def plan(
     return planned
 
 
-def _refuse_clashes(names: Names, specs: list[FieldSpec], *, owned: bool) -> None:
+def refuse_clashes(names: Names, specs: list[FieldSpec], *, owned: bool) -> None:
     """An entity's names must not meet a name the template itself uses in the same file: a
     `sessions` entity's class would be the `Session` the service imports, a `statuses` entity's
     variable fastapi's `status`."""

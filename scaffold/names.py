@@ -22,7 +22,9 @@ class Names:
     singular: str  # order_line
 
     @classmethod
-    def parse(cls, name: str, singular: str | None = None) -> "Names":
+    def parse(
+        cls, name: str, singular: str | None = None, *, hint: str = "give one with singular=..."
+    ) -> "Names":
         for value, what in ((name, "name"), (singular, "singular")):
             if value is not None and not _SNAKE.fullmatch(value):
                 raise ScaffoldError(f"{what} {value!r} is not a lower-case snake_case identifier")
@@ -31,9 +33,9 @@ class Names:
         words = name.split("_")
         singular = singular or "_".join([*words[:-1], naive_singular(words[-1])])
         if singular == name:
-            raise ScaffoldError(f"name {name!r} has no distinct singular: give one with singular=...")
+            raise ScaffoldError(f"name {name!r} has no distinct singular: {hint}")
         if keyword.iskeyword(singular):
-            raise ScaffoldError(f"singular {singular!r} is a Python keyword: give another with singular=...")
+            raise ScaffoldError(f"singular {singular!r} is a Python keyword: {hint}")
         return cls(plural=name, singular=singular)
 
     @property

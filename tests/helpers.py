@@ -78,7 +78,8 @@ def insert_row(session: Session, table: str, **values: Any) -> uuid.UUID:
         if key is not None:
             row[column.name] = insert_row(session, key.column.table.name, **values)
         else:
-            row[column.name] = _made_up(column.type.python_type, getattr(column.type, "length", None))
+            column_type = getattr(column.type, "impl", column.type)  # UTCDateTime is a DateTime
+            row[column.name] = _made_up(column_type.python_type, getattr(column_type, "length", None))
     session.execute(metadata().tables[table].insert().values(row))
     session.commit()
     return uuid.UUID(str(row["id"]))
