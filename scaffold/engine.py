@@ -46,7 +46,9 @@ def plan(
     if names.plural in tables:
         raise ScaffoldError(f"a table named {names.plural} already exists")
     for spec in specs:
-        if spec.kind == "ref" and spec.target not in tables and spec.target != names.plural:
+        if spec.kind == "ref" and spec.target == names.plural:
+            raise ScaffoldError(f"field {spec.name!r} refers to its own table: add such a link by hand")
+        if spec.kind == "ref" and spec.target not in tables:
             raise ScaffoldError(
                 f"field {spec.name!r} refers to {spec.target}, which has no table: add it first"
             )

@@ -76,7 +76,7 @@ def _in_dependency_order(entities: dict[str, Entity], existing: set[str]) -> lis
         visiting.append(entity.names.plural)
         for spec in entity.specs:
             target = spec.target
-            if target is None or target == entity.names.plural or target in existing:
+            if target is None or target in existing:
                 continue
             if target not in entities:
                 raise ScaffoldError(

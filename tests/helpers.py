@@ -76,7 +76,8 @@ def insert_row(session: Session, table: str, **values: Any) -> uuid.UUID:
             continue
         (key, *_) = column.foreign_keys or [None]
         if key is not None:
-            row[column.name] = insert_row(session, key.column.table.name, **values)
+            owner = {"owner_id": values["owner_id"]} if "owner_id" in values else {}
+            row[column.name] = insert_row(session, key.column.table.name, **owner)
         else:
             column_type = getattr(column.type, "impl", column.type)  # UTCDateTime is a DateTime
             row[column.name] = _made_up(column_type.python_type, getattr(column_type, "length", None))

@@ -47,13 +47,6 @@ def copy_project(destination: Path) -> Path:
             shutil.copytree(source, destination / name, ignore=IGNORED)
         else:
             shutil.copy2(source, destination / name)
-    # A service generated without the example keeps it parked; these tests want it in place.
-    parked = destination / "scaffold/example"
-    if not (destination / "modules/items").exists() and parked.is_dir():
-        for path in parked.rglob("*.parked"):
-            target = destination / path.relative_to(parked).with_suffix("")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(path.read_text())
     # mypy's cache from this run's `make lint`, if there is one: checking the copy then takes a
     # second instead of half a minute. Copied without its timestamps, or mypy ignores it.
     if (ROOT / ".mypy_cache").is_dir():

@@ -1,0 +1,95 @@
+"""The entity template: `modules/items` and its tests are its rendering, byte for byte, and what
+it writes is already formatted, with no formatter anywhere on the machine.
+
+A test of the template repository only: in a generated service, items is the team's to change."""
+
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from scaffold import remove
+from scaffold.engine import plan
+from scaffold.fields import EXAMPLE_FIELDS, parse_fields
+from scaffold.names import Names
+from tests.helpers import ROOT
+from tests.scaffold.helpers import child_env, copy_project, run_tool
+
+# Every field type, every modifier and every kind of reference at least once.
+ALL_FIELDS = (
+    "sku:str:40:unique quantity:int=1 price:decimal note:text? shipped_on:date? paid_at:datetime?"
+    " weight:float:index is_gift:bool=false ref:uuid?:unique:index label:str?=new due:date=2030-01-01"
+    " rank:int:index code:str:8?:index ratio:float?=0.5 fee:decimal?=1.50 body:text=none"
+    " account_id:ref:users reviewer_id:ref?:users"
+)
+
+
+def test_items_and_its_tests_are_the_templates_rendering(tmp_path: Path):
+    project = copy_project(tmp_path)
+    remove(project, "items")
+    planned = plan(
+        project, Names("items", "item"), parse_fields(EXAMPLE_FIELDS), owned=True, named_by_entity=True
+    )
+    committed = {
+        path.relative_to(ROOT)
+        for folder in ("modules/items", "tests/items")
+        for path in (ROOT / folder).rglob("*.py")
+    }
+    assert set(planned) - {Path("migrations/versions/add_items.py")} == committed
+    for path, text in planned.items():
+        assert (ROOT / path).read_text() == text, f"{path} differs from its rendering: run the scaffold"
+
+
+def without_tools(tmp_path: Path) -> tuple[str, dict[str, str]]:
+    """An interpreter in a folder of its own, with this run's packages but no ruff beside it or
+    on PATH: what cookiecutter's own environment looks like to the scaffold."""
+    home = tmp_path / "bare"
+    home.mkdir()
+    python = home / "python"
+    python.symlink_to(
+        Path(sys.base_prefix) / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    )
+    env = {**child_env(), "PATH": "/usr/bin:/bin", "PYTHONPATH": sysconfig.get_paths()["purelib"]}
+    env.pop("VIRTUAL_ENV", None)
+    return str(python), env
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("sample_order_lines", ["--fields", ALL_FIELDS]),
+        ("sample_people", ["--singular", "sample_person", "--owned", "no", "--fields", ALL_FIELDS]),
+    ],
+)
+def test_what_it_writes_needs_no_formatter(tmp_path: Path, name: str, args: list[str]):
+    project = copy_project(tmp_path / "project")
+    python, env = without_tools(tmp_path)
+    probe = subprocess.run(
+        [python, "-c", "import shutil, sys, jinja2; print(shutil.which('ruff'), sys.executable)"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert probe.stdout.split()[0] == "None"
+    assert not (Path(probe.stdout.split()[1]).parent / "ruff").exists()
+
+    result = subprocess.run(
+        [python, "-m", "scaffold", "add", name, *args],
+        cwd=project,
+        env={**env, "PYTHONPATH": f"{project}{os.pathsep}{env['PYTHONPATH']}"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    written = [
+        line.removeprefix("write ") for line in result.stdout.splitlines() if line.startswith("write ")
+    ]
+    python_files = [path for path in written if path.endswith(".py") and not path.startswith("migrations")]
+    run_tool(project, "ruff", "check", "--no-cache", *python_files)
+    run_tool(project, "ruff", "format", "--check", "--no-cache", *python_files)
