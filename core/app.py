@@ -1,9 +1,11 @@
 """The app factory: settings, logging, database, middleware, and every discovered module."""
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
@@ -17,13 +19,24 @@ from core.naming import singular
 from core.ratelimit import build_limiter, rate_limit
 
 
-def operation_id(route: APIRoute) -> str:
-    """`items-list` rather than `list_items_api_v1_items_get`, for client generators."""
+def operation_id(route: APIRoute, rows: str | None = None) -> str:
+    """`items-list` rather than `list_items_api_v1_items_get`, for client generators. A route
+    named for its module's rows (`create_item`, `read_person`) is named by its verb alone;
+    `rows` is their singular where the plural is irregular (`people`)."""
     tag = str(route.tags[0]) if route.tags else "api"
     module = tag.replace("-", "_")
     verb, _, rest = route.name.partition("_")
-    name = verb if rest in {module, singular(module)} else route.name
+    name = verb if rest in {module, singular(module), rows} else route.name
     return f"{tag}-{name.replace('_', '-')}"
+
+
+def _rows_singular(router: APIRouter) -> str | None:
+    """The singular a module's own rows go by: `person` from its `/{person_id}` route."""
+    for route in router.routes:
+        found = re.fullmatch(r"/\{(\w+)_id\}", getattr(route, "path", ""))
+        if found:
+            return found.group(1)
+    return None
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -70,5 +83,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             prefix=f"{API_PREFIX}/{feature.name}",
             tags=[tag],
             dependencies=[rate_limit("default")],
+            generate_unique_id_function=partial(operation_id, rows=_rows_singular(feature.router)),
         )
     return app

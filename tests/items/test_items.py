@@ -213,8 +213,7 @@ async def test_anonymous_callers_are_refused(client):
 async def test_operations_are_named_tagged_and_need_a_token(client):
     paths = (await client.get("/openapi.json")).json()["paths"]
     operations = {op["operationId"]: op for methods in paths.values() for op in methods.values()}
-    names = ["list", "create", "read", "update", "delete"]
-    for name in names:
+    for name in ("list", "create", "read", "update", "delete"):
         operation = operations[f"items-{name}"]
         assert operation["tags"] == ["items"]
         assert operation["security"] == [{"OAuth2PasswordBearer": []}]

@@ -175,9 +175,7 @@ def test_routes_tags_and_operation_ids(project: Path, scaffolded):
         in lines
     )
     assert "/api/v1/sample_notes sample-notes sample-notes-list" in lines
-    assert (
-        "/api/v1/sample_people/{sample_person_id} sample-people sample-people-delete-sample-person" in lines
-    )
+    assert "/api/v1/sample_people/{sample_person_id} sample-people sample-people-delete" in lines
     assert not any("/api/v1/items" in line for line in lines)
 
 

@@ -36,7 +36,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("sessions", None, "would make session in dependencies.py"),
         ("fields", None, "would make Field in models.py"),
         ("tables", None, "would make Table in models.py"),
-        ("queries", None, "would make query in router.py"),
+        ("queries", None, "would make Query in router.py"),
         ("statuses", None, "would make status in router.py"),
     ],
 )
