@@ -16,7 +16,6 @@ DEFAULT_STR_LENGTH = 255
 # Longer strings are searched or sorted by nobody: `q` and `sort` leave them out.
 SEARCHABLE_STR_LENGTH = 255
 DECIMAL_DIGITS, DECIMAL_PLACES = 12, 2
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # a PostgreSQL integer
 # Names the table, the list query or pydantic already use.
 RESERVED_FIELDS = {"id", "created_at", "updated_at", "owner_id", "q", "sort", "limit", "offset", "metadata"}
 # The fields of `modules/items`, the example, and of an entity made without `fields`.

@@ -43,10 +43,6 @@ class Names:
         return "".join(word.capitalize() for word in self.singular.split("_"))
 
     @property
-    def pascal_plural(self) -> str:
-        return "".join(word.capitalize() for word in self.plural.split("_"))
-
-    @property
     def prose(self) -> str:
         return self.singular.replace("_", " ")
 

@@ -48,6 +48,8 @@ def render_entity(
     names: Names, specs: list[FieldSpec], *, owned: bool, revision: Revision
 ) -> dict[Path, str]:
     """Every file of the entity, relative to the project root, with its content."""
+    sorts = ["created_at", *(spec.name for spec in specs if spec.sortable)]
+    refs = [spec for spec in specs if spec.kind == "ref"]
     context = {
         "names": names,
         "fields": specs,
@@ -58,19 +60,11 @@ def render_entity(
         "kinds": {spec.kind for spec in specs},
         "search": next((spec for spec in specs if spec.searchable), None),
         "filters": [spec for spec in specs if spec.filterable],
-        "sorts": ["created_at", *(spec.name for spec in specs if spec.sortable)],
-        "sort_choices": [
-            f"{sign}{name}"
-            for name in ["created_at", *(s.name for s in specs if s.sortable)]
-            for sign in ("", "-")
-        ],
+        "sorts": sorts,
+        "sort_choices": [f"{sign}{name}" for name in sorts for sign in ("", "-")],
         "unique": [spec for spec in specs if spec.unique],
-        "refs": [spec for spec in specs if spec.kind == "ref"],
-        "ref_pairs": [
-            f"{python_string(spec.name)}: {python_string(str(spec.target))}"
-            for spec in specs
-            if spec.kind == "ref"
-        ],
+        "refs": refs,
+        "ref_pairs": [f"{python_string(spec.name)}: {python_string(str(spec.target))}" for spec in refs],
         "table_args": [
             *(f'UniqueConstraint("{spec.name}", "owner_id")' for spec in specs if spec.unique),
             f'Index("ix_{names.plural}_owner_id_created_at", "owner_id", "created_at")',
