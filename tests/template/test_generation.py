@@ -156,6 +156,7 @@ def test_invalid_answers_fail_cleanly(tmp_path, answer, named):
     reasons = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(reasons) == 1, result.stderr
     assert named in reasons[0]
+    assert "Traceback" not in result.stderr + result.stdout
     assert list(out.iterdir()) == [], "a failed generation left files behind"
 
 
