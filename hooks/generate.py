@@ -339,6 +339,12 @@ def write_cruft_state(project: Path, template_root: Path, answers: dict[str, Any
         local = {"_output_dir", "_repo_dir", "_checkout"}  # this machine's paths; cruft has no use for them
         context = {key: value for key, value in answers.items() if key not in local}
         context |= {"_template": template, "_commit": commit}
+    # Hooks see the answers with their keys sorted (cookiecutter's jsonify); cruft keeps them
+    # in cookiecutter.json's order, then _template and _commit.
+    order = [*json.loads((template_root / "cookiecutter.json").read_text()), "_template", "_commit"]
+    context = dict(
+        sorted(context.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+    )
     state = {
         "template": template,
         "commit": commit,
