@@ -81,3 +81,8 @@ def test_pre_commit_runs_the_checks_of_make_lint():
     assert repo["repo"] == "local"
     assert [hook["entry"] for hook in repo["hooks"]] == lint
     assert {hook["language"] for hook in repo["hooks"]} == {"system"}
+
+
+def test_git_ignores_local_state_and_what_an_update_leaves_behind():
+    ignored = set((ROOT / ".gitignore").read_text().splitlines())
+    assert {".env", ".venv/", ".cruft-venv/", "*.rej", "*.orig"} <= ignored
