@@ -1,7 +1,8 @@
 """Updating a generated service across a template change, as its README tells a team to.
 
 The template is a throwaway git repository holding the working tree (commit A); the service is
-made from it with `cruft create`; the template then changes (commit B: a core file, a new
+made from it with `cruft create` (or plain cookiecutter, whose hook writes `.cruft.json`
+itself); the template then changes (commit B: a core file, a new
 file, a pin in the lock) and `make update` runs in the service. To keep the time down, the
 service's suite runs with this repository's interpreter, on a subset (tests/core and the
 login tests), rather than in a venv of its own.
@@ -103,8 +104,10 @@ def postgres_available() -> bool:
     return True
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_make_update_brings_a_template_change_into_a_service(tmp_path, cruft_venv, database):
+@pytest.mark.parametrize(
+    ("tool", "database"), [("cruft", "sqlite"), ("cruft", "postgresql"), ("cookiecutter", "sqlite")]
+)
+def test_make_update_brings_a_template_change_into_a_service(tmp_path, cruft_venv, tool, database):
     env = {key: value for key, value in os.environ.items() if key != "TEST_DATABASE_URL"}
     env["HOME"] = str(tmp_path)  # no user config of cookiecutter's or git's leaks in
     if database == "postgresql":
@@ -115,22 +118,19 @@ def test_make_update_brings_a_template_change_into_a_service(tmp_path, cruft_ven
     template = template_at_commit_a(tmp_path / "template")
     out = tmp_path / "out"
     out.mkdir()
-    created = run(
-        [
-            str(cruft_venv / "bin" / "cruft"),
-            "create",
-            "--no-input",
-            str(template),
-            "--extra-context",
-            json.dumps({"database": database}),
-        ],
-        cwd=out,
-        env=env,
-    )
+    if tool == "cruft":
+        context = ["--extra-context", json.dumps({"database": database})]
+        command = [str(cruft_venv / "bin" / "cruft"), "create", "--no-input", str(template), *context]
+    else:
+        # The cookiecutter cruft brings: the same one cruft create runs.
+        cookiecutter = str(cruft_venv / "bin" / "cookiecutter")
+        command = [cookiecutter, "--no-input", str(template), f"database={database}"]
+    created = run(command, cwd=out, env=env)
     assert created.returncode == 0, created.stdout + created.stderr
     project = out / "acme-api"
-    # The first commit already holds the .cruft.json cruft wrote: nothing to commit before updating.
+    # The first commit already holds .cruft.json as cruft writes it: nothing to commit first.
     assert git(project, "status", "--porcelain") == ""
+    assert json.loads((project / ".cruft.json").read_text())["template"] == str(template)
     env_before = (project / ".env").read_text()
     (secret,) = re.findall(r"^SECRET_KEY=(.+)$", env_before, flags=re.MULTILINE)
 
@@ -152,6 +152,9 @@ def test_make_update_brings_a_template_change_into_a_service(tmp_path, cruft_ven
     # .env is the project's: untouched, and its secret never shown.
     assert (project / ".env").read_text() == env_before
     assert secret not in output
+    drift = run([str(cruft_venv / "bin" / "cruft"), "diff"], cwd=project, env=env)
+    assert drift.returncode == 0, drift.stderr
+    assert secret not in drift.stdout + drift.stderr
 
     heads = run([sys.executable, "-m", "alembic", "heads"], cwd=project, env=env)
     assert heads.returncode == 0, heads.stderr
