@@ -104,19 +104,9 @@ def postgres_available() -> bool:
     return True
 
 
-@pytest.mark.parametrize(
-    ("tool", "database"), [("cruft", "sqlite"), ("cruft", "postgresql"), ("cookiecutter", "sqlite")]
-)
-def test_make_update_brings_a_template_change_into_a_service(tmp_path, cruft_venv, tool, database):
-    env = {key: value for key, value in os.environ.items() if key != "TEST_DATABASE_URL"}
-    env["HOME"] = str(tmp_path)  # no user config of cookiecutter's or git's leaks in
-    if database == "postgresql":
-        if not postgres_available():
-            require_server(f"PostgreSQL at {POSTGRES_URL} does not answer")
-        env["TEST_DATABASE_URL"] = POSTGRES_URL
-
-    template = template_at_commit_a(tmp_path / "template")
-    out = tmp_path / "out"
+def make_service(template: Path, cruft_venv: Path, env: dict[str, str], tool: str, database: str) -> Path:
+    """The service, made from the template at commit A and committed as generation leaves it."""
+    out = template.parent / "out"
     out.mkdir()
     if tool == "cruft":
         context = ["--extra-context", json.dumps({"database": database})]
@@ -131,6 +121,27 @@ def test_make_update_brings_a_template_change_into_a_service(tmp_path, cruft_ven
     # The first commit already holds .cruft.json as cruft writes it: nothing to commit first.
     assert git(project, "status", "--porcelain") == ""
     assert json.loads((project / ".cruft.json").read_text())["template"] == str(template)
+    return project
+
+
+def private_env(tmp_path: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key != "TEST_DATABASE_URL"}
+    env["HOME"] = str(tmp_path)  # no user config of cookiecutter's or git's leaks in
+    return env
+
+
+@pytest.mark.parametrize(
+    ("tool", "database"), [("cruft", "sqlite"), ("cruft", "postgresql"), ("cookiecutter", "sqlite")]
+)
+def test_make_update_brings_a_template_change_into_a_service(tmp_path, cruft_venv, tool, database):
+    env = private_env(tmp_path)
+    if database == "postgresql":
+        if not postgres_available():
+            require_server(f"PostgreSQL at {POSTGRES_URL} does not answer")
+        env["TEST_DATABASE_URL"] = POSTGRES_URL
+
+    template = template_at_commit_a(tmp_path / "template")
+    project = make_service(template, cruft_venv, env, tool, database)
     env_before = (project / ".env").read_text()
     (secret,) = re.findall(r"^SECRET_KEY=(.+)$", env_before, flags=re.MULTILINE)
 
@@ -177,3 +188,28 @@ def test_make_update_brings_a_template_change_into_a_service(tmp_path, cruft_ven
     )
     assert suite.returncode == 0, suite.stdout[-5000:] + suite.stderr[-3000:]
     assert " passed" in suite.stdout.splitlines()[-1]
+
+
+def test_a_conflict_is_left_as_merge_markers_for_the_team(tmp_path, cruft_venv):
+    # The README's "On a conflict": the service changed the line the template changes too.
+    env = private_env(tmp_path)
+    template = template_at_commit_a(tmp_path / "template")
+    project = make_service(template, cruft_venv, env, "cruft", "sqlite")
+    env_before = (project / ".env").read_text()
+    security = project / "core" / "security.py"
+    ours = '"""Hashing and tokens, as this service describes them."""'
+    security.write_text(ours + "\n" + security.read_text().split("\n", 1)[1])
+    git(project, *IDENTITY, "commit", "--quiet", "--all", "--message", "Our docstring")
+
+    change_the_template(template)
+    updated = run(["make", "update", f"CRUFT_VENV={cruft_venv}"], cwd=project, env=env)
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+
+    assert git(project, "diff", "--name-only", "--diff-filter=U").split() == ["core/security.py"]
+    text = security.read_text()
+    assert ours in text
+    assert NEW_DOCSTRING in text
+    assert "<<<<<<<" in text
+    # Everything else arrived, and .env is as it was.
+    assert (project / "docs" / "upgrading.md").is_file()
+    assert (project / ".env").read_text() == env_before
