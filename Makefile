@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate superuser test lint format lock clean entity remove-entity bench
+.PHONY: help install run migrate superuser test lint format lock clean entity remove-entity
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -61,6 +61,20 @@ entity: install  ## Add an entity: name=order_lines [singular=] [fields="order_i
 remove-entity: install  ## Remove an entity that has not been migrated yet: name=order_lines
 	$(BIN)/python -m scaffold remove "$(name)" $(if $(dry_run),--dry-run)
 
-bench: install  ## Load the service and a bare floor app with wrk, side by side (minutes; template repo only)
-	@test -d bench || { echo "make bench: the benchmark lives in the template repository"; exit 1; }
+# Updating from the template (README: "Updating from the template"): cruft, pinned, in a venv
+# of its own so the project's dependencies never carry it. MODULITH_NO_GIT keeps the template's
+# renders (cruft makes two, in temporary folders) from becoming git repositories.
+CRUFT_VENV ?= .cruft-venv
+.PHONY: update
+update:  ## Bring in the template's changes since generation (cruft; .env is never touched)
+	@test -f .cruft.json || { echo "make update: no .cruft.json here, so no template to update from"; exit 1; }
+	test -x $(CRUFT_VENV)/bin/cruft || { $(PYTHON) -m venv $(CRUFT_VENV) && \
+		$(CRUFT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check cruft==2.16.0; }
+	MODULITH_NO_GIT=1 $(CRUFT_VENV)/bin/cruft update --skip-apply-ask $(UPDATE_ARGS)
+	@git status --short 2>/dev/null || true
+
+# <template-only>  (hooks/generate.py drops this block from generated Makefiles)
+.PHONY: bench
+bench: install  ## Load the service and a bare floor app with wrk, side by side (minutes)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+# </template-only>

@@ -1,8 +1,9 @@
 """What the hooks do, as plain, testable Python.
 
 The new project is the repository root: every file is copied from there, and the few that
-depend on the answers are derived from the root's own copy by replacing single, named lines,
-so no dependency list or setting exists twice. Only the README is a template of its own.
+depend on the answers are derived from the root's own copy by replacing single, named lines
+or dropping marked blocks, so no dependency list, setting or README section exists twice.
+Only the README's title is a template of its own (`{{cookiecutter.project_slug}}/README.md`).
 """
 
 import fnmatch
@@ -12,6 +13,7 @@ import os
 import re
 import secrets
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,7 @@ CHOICES = {
 _SLUG = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
-# Template material: never emitted. The README comes from `{{cookiecutter.project_slug}}/`.
+# Template material: never emitted. The README is built from the root's by project_readme().
 TEMPLATE_ONLY = {".git", "cookiecutter.json", "hooks", "{{cookiecutter.project_slug}}", "README.md", "bench"}
 # The benchmark measures the template (its items example), so it and its record stay here.
 TEMPLATE_ONLY_PATHS = {Path("tests/template"), Path("tests/bench"), Path("docs/performance.md")}
@@ -92,20 +94,35 @@ def copy_root(template_root: Path, project: Path) -> None:
     for directory, subdirectories, files in os.walk(template_root):
         here = Path(directory).relative_to(template_root)
         subdirectories[:] = sorted(name for name in subdirectories if emitted(here / name))
-        (project / here).mkdir(exist_ok=True)
         for name in files:
             target = project / here / name
             if emitted(here / name) and not target.exists():
+                # Folders are made for the files they receive only: one whose files all stay
+                # in the template (docs/ with performance.md) is not left behind empty.
+                target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(Path(directory) / name, target)
 
 
-def _replace(path: Path, pattern: str, replacement: str) -> None:
+def _replace_in(text: str, pattern: str, replacement: str, where: str) -> str:
     """Replace one line that must be there: a changed root file fails loudly, not silently."""
-    text = path.read_text()
     new_text, count = re.subn(pattern, lambda _match: replacement, text, count=1, flags=re.MULTILINE)
     if count != 1:
-        raise SystemExit(f"error: template out of date: {pattern!r} not found in {path.name}")
-    path.write_text(new_text)
+        raise SystemExit(f"error: template out of date: {pattern!r} not found in {where}")
+    return new_text
+
+
+def _replace(path: Path, pattern: str, replacement: str) -> None:
+    path.write_text(_replace_in(path.read_text(), pattern, replacement, path.name))
+
+
+def _marked_blocks(text: str, start: str, end: str, *, keep: bool, where: str) -> str:
+    """Keep (without its marker lines) or drop every block between a `start` and an `end` line.
+    A marker the root file no longer has is an error, as for _replace."""
+    # A start line may go on with a comment saying what the block is.
+    pattern = re.compile(rf"^{re.escape(start)}[^\n]*\n(.*?)^{re.escape(end)}\n", re.MULTILINE | re.DOTALL)
+    if not pattern.search(text):
+        raise SystemExit(f"error: template out of date: no {start!r} block in {where}")
+    return pattern.sub(lambda match: match.group(1) if keep else "", text)
 
 
 def _toml_string(value: str) -> str:
@@ -154,8 +171,32 @@ def derive(project: Path, answers: dict[str, Any]) -> None:
         # `make` builds .venv with this interpreter; plain python3 may be an older one.
         _replace(project / "Makefile", r"^PYTHON \?= .*$", f"PYTHON ?= python{version}")
 
+    makefile = project / "Makefile"
+    makefile.write_text(
+        _marked_blocks(
+            makefile.read_text(), "# <template-only>", "# </template-only>", keep=False, where="Makefile"
+        )
+    )
+
+    workflow = project / ".github" / "workflows" / "ci.yml"
+    _replace(workflow, r"^# The template's hooks/generate\.py rewrites .*\n", "")
+    _replace(workflow, r'^          python-version: ".*"$', f'          python-version: "{version}"')
+
+    slug = answers["project_slug"]
     if answers["use_docker"] == "yes":
         _replace(project / "Dockerfile", r"^ARG PYTHON_VERSION=.*$", f"ARG PYTHON_VERSION={version}")
+        compose = project / "compose.yaml"
+        _replace(compose, r"^# The template's hooks/generate\.py rewrites .*\n", "")
+        _replace(compose, r"^name: .*$", f"name: {slug}")
+        _replace(
+            compose,
+            r"^      - [a-z0-9_-]+-postgres-data:/var/lib/postgresql/data$",
+            f"      - {slug}-postgres-data:/var/lib/postgresql/data",
+        )
+        _replace(compose, r"^  [a-z0-9_-]+-postgres-data:$", f"  {slug}-postgres-data:")
+        # Generation already wrote .env with a secret key of its own (write_env).
+        first_step = "#   edit .env   # generation wrote it, SECRET_KEY included"
+        _replace(compose, r"^#   cp \.env\.example \.env.*$", first_step)
     else:
         for name in DOCKER_FILES:
             (project / name).unlink(missing_ok=True)
@@ -188,8 +229,175 @@ def add_entities(project: Path, listed: list[Entity]) -> None:
         )
 
 
+def _readme_inserts(answers: dict[str, Any]) -> dict[str, str]:
+    """The generated README's answer-dependent text, by the name of its `<!-- insert:... -->` line."""
+    version = answers["python_version"]
+    if answers["database"] == "postgresql":
+        database = answers["project_slug"].replace("-", "_")
+        requirements = (
+            f"You need Python ≥ {version} and make, and a PostgreSQL server: `.env` points at\n"
+            f"`postgresql+psycopg://postgres@127.0.0.1:5432/{database}`; create that database first\n"
+            f"(`createdb -h 127.0.0.1 -U postgres {database}`) or change `DATABASE_URL` in `.env`."
+        )
+    else:
+        requirements = f"You need Python ≥ {version} and make. Nothing else: the database is SQLite."
+    if answers["rate_limit_storage"] == "redis":
+        requirements += (
+            "\nRate-limit counts live in Redis at `redis://127.0.0.1:6379/0`"
+            " (`RATE_LIMIT_STORAGE_URL` in `.env`)."
+        )
+    closed = ""
+    if answers["open_registration"] == "no":
+        closed = (
+            "Open registration is off (`OPEN_REGISTRATION=false`): set `FIRST_SUPERUSER_EMAIL` and\n"
+            "`FIRST_SUPERUSER_PASSWORD` in `.env` before `make run`, then create accounts through\n"
+            "`POST /api/v1/users` as that superuser (sign in with the **Authorize** button of `/docs`)."
+        )
+    listed = entities(answers)
+    others = [entity for entity in listed if entity.names.plural != "items"]
+    if others:
+        folders = ", ".join(f"`modules/{entity.names.plural}/`" for entity in others)
+        entities_text = (
+            f"Made by `make entity` at generation, each with its tests in `tests/<name>/`:\n{folders}."
+        )
+        routes = "; ".join(
+            f"`POST, GET /{entity.names.plural}`, `GET, PATCH, DELETE /{entity.names.plural}/{{id}}`"
+            + ("" if entity.owned else " (reference data: every user reads, superusers write)")
+            for entity in others
+        )
+        entity_routes = (
+            "The generated entities' routes; an owned entity's rows are the caller's\n"
+            f"(someone else's → 404; `?limit&offset&sort` and filters by field):\n{routes}."
+        )
+    else:
+        entities_text = entity_routes = ""
+    if not listed:
+        entities_text = "No entity beside auth and users yet: `make entity` (below) adds one."
+    return {
+        "requirements": requirements,
+        "settings": (
+            "Settings come from the environment and `.env` (written at generation with a `SECRET_KEY`\n"
+            "of its own, and ignored by git); `.env.example` documents every one of them."
+        ),
+        "closed-registration": closed,
+        "entities": entities_text,
+        "entity-routes": entity_routes,
+    }
+
+
+def project_readme(project: Path, template_root: Path, answers: dict[str, Any]) -> None:
+    """The project's README is the root's: its title and description from the rendered
+    `{{cookiecutter.project_slug}}/README.md`, then the root's text after its title, less the
+    blocks that do not apply (`<!-- name -->` ... `<!-- /name -->`), with the answers' text at
+    each `<!-- insert:name -->` line."""
+    head = (project / "README.md").read_text().rstrip("\n")
+    body = (template_root / "README.md").read_text().split("\n", 1)[1]
+    kept = {
+        "template-only": False,
+        "items": "items" in {entity.names.plural for entity in entities(answers)},
+        "docker": answers["use_docker"] == "yes",
+        "open-registration": answers["open_registration"] == "yes",
+    }
+    for name, keep in kept.items():
+        body = _marked_blocks(body, f"<!-- {name} -->", f"<!-- /{name} -->", keep=keep, where="README.md")
+    for name, text in _readme_inserts(answers).items():
+        body = _replace_in(body, rf"^<!-- insert:{name} -->\n", f"{text}\n" if text else "", "README.md")
+    if answers["use_docker"] == "yes":
+        body = _replace_in(
+            body,
+            r"^cp \.env\.example \.env .*$",
+            "# .env was written at generation, with a SECRET_KEY of its own: edit it for production",
+            "README.md",
+        )
+    leftover = re.search(r"^<!-- .* -->$", body, flags=re.MULTILINE)
+    if leftover:
+        raise SystemExit(f"error: template out of date: unknown README marker {leftover.group(0)}")
+    # Dropped blocks leave their surrounding blank lines behind.
+    body = re.sub(r"\n{3,}", "\n\n", body)
+    (project / "README.md").write_text(f"{head}\n{body}")
+
+
+def _git(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    # Fixed git arguments, no shell; git is whichever the user's PATH finds.
+    return subprocess.run(["git", *args], cwd=directory, capture_output=True, text=True, check=False)  # noqa: S603, S607
+
+
+def _is_url(template: str) -> bool:
+    """How cookiecutter tells a repository URL (or gh:/gl:/bb: abbreviation) from a local path."""
+    return bool(re.match(r"^(((git|hg)\+)?(git|ssh|file|https?):(//)?|\w+@[\w.]+|(gh|gl|bb):)", template))
+
+
+def write_cruft_state(project: Path, template_root: Path, answers: dict[str, Any]) -> str | None:
+    """`.cruft.json`, so `make update` (cruft) can follow the template: where it is, the commit
+    rendered and the answers. Under `cruft create` the answers already name both, and cruft
+    rewrites the file afterwards with the same bytes, so the first commit already holds it.
+    Under plain cookiecutter it is written when the template is a git checkout (a URL's clone
+    or a local one); otherwise a note says why there is none."""
+    if "_commit" in answers:
+        template, commit, checkout = answers["_template"], answers["_commit"], None
+        context = answers
+    elif shutil.which("git") is None:
+        return "note: git not found, so the template's commit is unknown: no .cruft.json, no make update"
+    else:
+        top = _git(template_root, "rev-parse", "--show-toplevel")
+        if top.returncode != 0 or Path(top.stdout.strip()).resolve() != template_root.resolve():
+            return "note: the template is not a git checkout, so there is no .cruft.json and no make update"
+        commit = _git(template_root, "rev-parse", "HEAD").stdout.strip()
+        # A URL was cloned by cookiecutter: follow the URL. A local checkout is followed where it is.
+        origin = _git(template_root, "remote", "get-url", "origin").stdout.strip()
+        template = origin if _is_url(str(answers.get("_template", ""))) and origin else str(template_root)
+        checkout = answers.get("_checkout")
+        local = {"_output_dir", "_repo_dir", "_checkout"}  # this machine's paths; cruft has no use for them
+        context = {key: value for key, value in answers.items() if key not in local}
+        context |= {"_template": template, "_commit": commit}
+    # Hooks see the answers with their keys sorted (cookiecutter's jsonify); cruft keeps them
+    # in cookiecutter.json's order, then _template and _commit.
+    order = [*json.loads((template_root / "cookiecutter.json").read_text()), "_template", "_commit"]
+    context = dict(
+        sorted(context.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+    )
+    state = {
+        "template": template,
+        "commit": commit,
+        "checkout": checkout,
+        "context": {"cookiecutter": context},
+        "directory": None,
+    }
+    # Formatted as cruft formats it (cruft/_commands/utils/cruft.py: json_dumps).
+    text = json.dumps(state, ensure_ascii=False, indent=2, separators=(",", ": ")) + "\n"
+    (project / ".cruft.json").write_text(text)
+    return None
+
+
+def init_git(project: Path, answers: dict[str, Any]) -> str:
+    """Make the project a git repository with a first commit; say what happened in one line.
+    The author comes from the answers, so it works on a machine with no git identity."""
+    if os.environ.get("MODULITH_NO_GIT"):
+        return "git: skipped (MODULITH_NO_GIT is set)"
+    if shutil.which("git") is None:
+        return "git: not found, so the project is not a repository yet (git init, add, commit)"
+    if _git(project, "rev-parse", "--is-inside-work-tree").stdout.strip() == "true":
+        return "git: the project lies inside another repository, so no repository of its own was made"
+    identity = ["-c", f"user.name={answers['author_name']}", "-c", f"user.email={answers['author_email']}"]
+    for name, args in (
+        ("init", ["init", "--quiet"]),
+        ("add", ["add", "--all"]),
+        ("commit", [*identity, "commit", "--quiet", "--message", "Generated from FastAPI Modulith"]),
+    ):
+        result = _git(project, *args)
+        if result.returncode != 0:
+            reason = (result.stderr.strip().splitlines() or ["no message"])[-1]
+            return f"git: `git {name}` failed ({reason}); the files are all there, not committed"
+    return "git: made a repository with a first commit of everything generated (MODULITH_NO_GIT=1 skips this)"
+
+
 def generate(*, project: Path, template_root: Path, answers: dict[str, Any]) -> None:
     copy_root(template_root, project)
     derive(project, answers)
     write_env(project)
     add_entities(project, entities(answers))
+    project_readme(project, template_root, answers)
+    note = write_cruft_state(project, template_root, answers)
+    if note:
+        print(note)
+    print(init_git(project, answers))

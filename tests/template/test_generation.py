@@ -1,7 +1,10 @@
 """Generation: answers, where the template comes from, and what lands in the project."""
 
 import filecmp
+import json
+import re
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -11,7 +14,16 @@ from tests.helpers import ROOT
 from tests.template.conftest import run_cookiecutter
 
 # The only files whose content depends on the answers; everything else is the root's own.
-ANSWER_DEPENDENT = {"README.md", "pyproject.toml", ".env.example", ".env", "Makefile", "Dockerfile"}
+ANSWER_DEPENDENT = {
+    "README.md",
+    "pyproject.toml",
+    ".env.example",
+    ".env",
+    "Makefile",
+    "Dockerfile",
+    "compose.yaml",
+    ".github/workflows/ci.yml",
+}
 TEMPLATE_MATERIAL = (
     "cookiecutter.json",
     "hooks",
@@ -41,16 +53,52 @@ def root_files() -> set[str]:
 
 
 def project_files(project: Path) -> set[str]:
-    return {str(path.relative_to(project)) for path in project.rglob("*") if path.is_file()}
+    """The project's files, less the git repository generation made of them."""
+    return {
+        str(path.relative_to(project))
+        for path in project.rglob("*")
+        if path.is_file() and path.relative_to(project).parts[0] != ".git"
+    }
 
 
-def test_defaults_are_the_root_service_file_for_file(generate):
-    project = generate()
+def head_commit(directory: Path) -> str:
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=directory, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def service_headings() -> list[str]:
+    """The root README's headings that are not template-only: the service's sections."""
+    text = re.sub(
+        r"^<!-- template-only -->\n.*?^<!-- /template-only -->\n",
+        "",
+        (ROOT / "README.md").read_text(),
+        flags=re.MULTILINE | re.DOTALL,
+    )
+    return re.findall(r"^##+ .*$", text, flags=re.MULTILINE)
+
+
+def section(readme: str, heading: str) -> str:
+    """The text of one `## ` section, up to the next one."""
+    start = readme.index(f"\n{heading}\n")
+    end = readme.find("\n## ", start + 1)
+    return readme[start : end if end != -1 else None]
+
+
+@pytest.fixture(scope="module")
+def default_project(generate):
+    return generate()
+
+
+def test_defaults_are_the_root_service_file_for_file(default_project):
+    project = default_project
     assert project.name == "acme-api"
-    expected = (root_files() - {"README.md"}) | {"README.md", ".env"}
+    expected = (root_files() - {"README.md"}) | {"README.md", ".env", ".cruft.json"}
     assert project_files(project) == expected
     different = {
-        name for name in expected - {".env"} if not filecmp.cmp(ROOT / name, project / name, shallow=False)
+        name
+        for name in expected - {".env", ".cruft.json"}
+        if not filecmp.cmp(ROOT / name, project / name, shallow=False)
     }
     assert different <= ANSWER_DEPENDENT, f"differs from the root: {sorted(different - ANSWER_DEPENDENT)}"
 
@@ -61,7 +109,11 @@ def test_generated_project_holds_no_template_material(generate):
         assert not (project / material).exists(), material
     leftovers = []
     for path in project.rglob("*"):
+        if path.relative_to(project).parts[0] == ".git":
+            continue
         assert path.name not in {"__pycache__", ".venv", "data"}, path
+        if path.is_dir():
+            assert any(path.iterdir()), f"empty folder {path.relative_to(project)}"
         assert path.suffix not in {".db", ".pyc"}, path
         if path.is_file():
             text = path.read_text(errors="ignore")
@@ -74,6 +126,10 @@ def test_generated_project_holds_no_template_material(generate):
             ):
                 leftovers.append(str(path.relative_to(project)))
     assert leftovers == []
+    makefile = (project / "Makefile").read_text()
+    assert "bench" not in makefile
+    assert "template-only" not in makefile
+    assert "update:" in makefile
 
 
 def test_answers_reach_the_derived_files(generate):
@@ -103,7 +159,19 @@ def test_answers_reach_the_derived_files(generate):
     assert 'PROJECT_NAME="Order Desk"' in env
     assert "ARG PYTHON_VERSION=3.12" in (project / "Dockerfile").read_text()
     assert "PYTHON ?= python3.12" in (project / "Makefile").read_text()
-    assert "# Order Desk" in (project / "README.md").read_text()
+    assert 'python-version: "3.12"' in (project / ".github" / "workflows" / "ci.yml").read_text()
+    compose = (project / "compose.yaml").read_text()
+    assert "\nname: order-desk\n" in compose
+    assert "- order-desk-postgres-data:/var/lib/postgresql/data" in compose
+    assert "cp .env.example" not in compose
+    assert "hooks/generate.py" not in compose
+    readme = (project / "README.md").read_text()
+    assert readme.startswith("# Order Desk\n\nTakes orders.\n")
+    assert "Python ≥ 3.12" in readme
+    assert "createdb -h 127.0.0.1 -U postgres order_desk" in readme
+    assert "redis://127.0.0.1:6379/0" in readme
+    assert "FIRST_SUPERUSER_PASSWORD` in `.env` before `make run`" in readme
+    assert "register with `POST /api/v1/auth/register`" not in readme
 
 
 def test_no_docker_drops_the_docker_files(generate):
@@ -111,7 +179,10 @@ def test_no_docker_drops_the_docker_files(generate):
     assert not (project / "Dockerfile").exists()
     assert not (project / "compose.yaml").exists()
     assert not (project / ".dockerignore").exists()
-    assert "docker compose" not in (project / "README.md").read_text()
+    readme = (project / "README.md").read_text()
+    assert "docker compose" not in readme
+    assert "compose.yaml" not in readme
+    assert "Dockerfile" not in readme
 
 
 def test_every_generation_gets_its_own_secret_key(generate):
@@ -192,6 +263,10 @@ def test_template_from_a_git_url(tmp_path):
     assert (project / "modules" / "items" / "router.py").is_file()
     assert not (project / "hooks").exists()
     assert not (project / "tests" / "template").exists()
+    # Cookiecutter cloned the URL: that is what an update follows.
+    state = json.loads((project / ".cruft.json").read_text())
+    assert state["template"] == f"file://{ROOT}"
+    assert state["commit"] == head_commit(ROOT)
 
 
 def test_entities_are_scaffolded_and_items_kept_only_if_listed(generate):
@@ -247,3 +322,92 @@ def test_no_entities_leaves_auth_and_users_only(generate):
     project = generate("entities=")
     modules = sorted(path.name for path in (project / "modules").iterdir() if path.is_dir())
     assert modules == ["auth", "users"]
+
+
+def test_readme_is_the_root_readme_made_the_projects(default_project):
+    readme = (default_project / "README.md").read_text()
+    assert readme.startswith("# Acme API\n\nA FastAPI service built from FastAPI Modulith.\n")
+    headings = re.findall(r"^##+ .*$", readme, flags=re.MULTILINE)
+    assert headings == service_headings()
+    for needed in ("## Updating from the template", "## Git, pre-commit and CI", "## Add an entity"):
+        assert needed in headings
+    for template_only in ("## Create a service", "## Performance", "make bench", "cookiecutter.json"):
+        assert template_only not in readme
+    assert "<!--" not in readme
+    assert "`modules/items/` is the example entity" in readme
+    assert "POST, GET /items" in readme
+    assert "cp .env.example" not in readme
+
+
+def test_readme_lists_only_the_entities_the_project_has(generate):
+    project = generate("entities=order_lines,notes", "use_docker=no")
+    readme = (project / "README.md").read_text()
+    for name in ("order_lines", "notes"):
+        assert f"`modules/{name}/`" in readme
+        assert f"`POST, GET /{name}`" in readme
+    # The scaffold's own section describes copying the example and is being rewritten with
+    # the scaffold; everywhere else, items is not mentioned when the project has none.
+    elsewhere = readme.replace(section(readme, "## Add an entity"), "")
+    assert not re.search(r"\bitems?\b", elsewhere), re.findall(r".*\bitems?\b.*", elsewhere)
+    assert set(service_headings()) - set(re.findall(r"^##+ .*$", readme, flags=re.MULTILINE)) == {
+        "### Quick start with Docker Compose"
+    }
+
+
+def test_readme_says_so_when_there_is_no_entity(generate):
+    readme = (generate("entities=") / "README.md").read_text()
+    assert "No entity beside auth and users yet" in readme
+    assert "POST, GET /items" not in readme
+
+
+def test_generation_makes_a_git_repository_with_one_commit_by_the_author(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    answers = ("author_name=Ada Lovelace", "author_email=ada@example.org")
+    result = run_cookiecutter(str(ROOT), *answers, cwd=out, home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].startswith("git: made a repository with a first commit")
+    project = out / "acme-api"
+    git = ["git", "-C", str(project)]
+    log = subprocess.run([*git, "log", "--format=%an <%ae>"], capture_output=True, text=True, check=True)
+    assert log.stdout.splitlines() == ["Ada Lovelace <ada@example.org>"]
+    status = subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True, check=True)
+    assert status.stdout == ""
+    tracked = subprocess.run([*git, "ls-files"], capture_output=True, text=True, check=True).stdout.split()
+    assert ".env" not in tracked
+    assert ".cruft.json" in tracked
+
+
+def test_modulith_no_git_skips_the_repository(tmp_path, monkeypatch):
+    monkeypatch.setenv("MODULITH_NO_GIT", "1")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run_cookiecutter(str(ROOT), cwd=out, home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "git: skipped (MODULITH_NO_GIT is set)"
+    assert not (out / "acme-api" / ".git").exists()
+
+
+def test_generation_without_git_is_a_note_not_a_failure(tmp_path, monkeypatch):
+    # A PATH with python alone: the cookiecutter script and hooks run, git is not found.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python").symlink_to(sys.executable)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run_cookiecutter(str(ROOT), cwd=out, home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].startswith("git: not found")
+    assert not (out / "acme-api" / ".git").exists()
+    assert (out / "acme-api" / "core" / "app.py").is_file()
+
+
+def test_plain_cookiecutter_from_a_checkout_records_it_for_cruft(default_project):
+    state = json.loads((default_project / ".cruft.json").read_text())
+    assert state["template"] == str(ROOT)
+    assert state["commit"] == head_commit(ROOT)
+    answers = state["context"]["cookiecutter"]
+    assert answers["project_slug"] == "acme-api"
+    assert answers["entities"] == "items"
+    assert not {"_output_dir", "_repo_dir"} & set(answers)
