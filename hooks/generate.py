@@ -36,7 +36,13 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # Template material: never emitted. The README is built from the root's by project_readme().
 TEMPLATE_ONLY = {".git", "cookiecutter.json", "hooks", "{{cookiecutter.project_slug}}", "README.md", "bench"}
 # The benchmark measures the template (its items example), so it and its record stay here.
-TEMPLATE_ONLY_PATHS = {Path("tests/template"), Path("tests/bench"), Path("docs/performance.md")}
+TEMPLATE_ONLY_PATHS = {
+    Path("tests/template"),
+    Path("tests/bench"),
+    Path("docs/performance.md"),
+    # The items example is the template's rendering here; in a service it is the team's code.
+    Path("tests/scaffold/test_items_rendering.py"),
+}
 DOCKER_FILES = ("Dockerfile", "compose.yaml", ".dockerignore", "tests/deploy/test_container_files.py")
 
 

@@ -70,10 +70,10 @@ def refuse_clashes(names: Names, specs: list[FieldSpec], *, owned: bool) -> None
     )
     # The plural first: it contains the singular.
     forms = {_PROBE.pascal: names.pascal, _PROBE.plural: names.plural, _PROBE.singular: names.singular}
-    for path, text in probe.items():
+    for path, text in sorted(probe.items()):
         identifiers = _identifiers(text)
         fixed = {name for name in identifiers if not any(form in name for form in forms)}
-        for name in identifiers - fixed:
+        for name in sorted(identifiers - fixed):
             for form, real in forms.items():
                 name = name.replace(form, real)
             if name in fixed:

@@ -16,7 +16,6 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize(
     ("name", "singular", "reason"),
     [
-        ("items", None, "modules/items already exists"),
         ("auth_sessions", None, "a table named auth_sessions already exists"),
         ("auth", None, "reserved"),
         ("users", None, "reserved"),
@@ -101,6 +100,15 @@ def test_a_bad_removal_is_refused(project: Path, name: str, reason: str):
     with pytest.raises(ScaffoldError, match=reason):
         remove(project, name)
     assert files_of(project) == before
+
+
+def test_an_existing_module_is_refused(project: Path):
+    (project / "modules/sample_widgets").mkdir()
+    try:
+        with pytest.raises(ScaffoldError, match="modules/sample_widgets already exists"):
+            scaffold(project, "sample_widgets")
+    finally:
+        (project / "modules/sample_widgets").rmdir()
 
 
 def test_nothing_is_overwritten(project: Path):

@@ -1,7 +1,4 @@
-"""The entity template: `modules/items` and its tests are its rendering, byte for byte, and what
-it writes is already formatted, with no formatter anywhere on the machine.
-
-A test of the template repository only: in a generated service, items is the team's to change."""
+"""What the entity template writes is already formatted, with no formatter on the machine."""
 
 import os
 import subprocess
@@ -11,11 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from scaffold import remove
-from scaffold.engine import plan
-from scaffold.fields import EXAMPLE_FIELDS, parse_fields
-from scaffold.names import Names
-from tests.helpers import ROOT
 from tests.scaffold.helpers import child_env, copy_project, run_tool
 
 # Every field type, every modifier and every kind of reference at least once.
@@ -25,22 +17,6 @@ ALL_FIELDS = (
     " rank:int:index code:str:8?:index ratio:float?=0.5 fee:decimal?=1.50 body:text=none"
     " account_id:ref:users reviewer_id:ref?:users"
 )
-
-
-def test_items_and_its_tests_are_the_templates_rendering(tmp_path: Path):
-    project = copy_project(tmp_path)
-    remove(project, "items")
-    planned = plan(
-        project, Names("items", "item"), parse_fields(EXAMPLE_FIELDS), owned=True, named_by_entity=True
-    )
-    committed = {
-        path.relative_to(ROOT)
-        for folder in ("modules/items", "tests/items")
-        for path in (ROOT / folder).rglob("*.py")
-    }
-    assert set(planned) - {Path("migrations/versions/add_items.py")} == committed
-    for path, text in planned.items():
-        assert (ROOT / path).read_text() == text, f"{path} differs from its rendering: run the scaffold"
 
 
 def without_tools(tmp_path: Path) -> tuple[str, dict[str, str]]:

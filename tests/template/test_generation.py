@@ -32,6 +32,7 @@ TEMPLATE_MATERIAL = (
     "bench",
     "tests/bench",
     "docs/performance.md",
+    "tests/scaffold/test_items_rendering.py",
 )
 
 
