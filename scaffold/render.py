@@ -8,6 +8,7 @@ writes, and `modules/items` is simply this rendering for the example's fields.
 import ast
 import sys
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -88,6 +89,7 @@ def _module_files() -> list[str]:
     return sorted(path.name.removesuffix(".jinja") for path in (TEMPLATES / "module").glob("*.py.jinja"))
 
 
+@cache  # compiling the templates is most of a scaffold's time: once a process
 def _environment() -> Environment:
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES),
