@@ -102,22 +102,14 @@ def test_a_bad_removal_is_refused(project: Path, name: str, reason: str):
     assert files_of(project) == before
 
 
-def test_an_existing_module_is_refused(project: Path):
-    (project / "modules/sample_widgets").mkdir()
+@pytest.mark.parametrize("folder", ["modules", "tests"])
+def test_nothing_is_overwritten(project: Path, folder: str):
+    (project / folder / "sample_widgets").mkdir()
     try:
-        with pytest.raises(ScaffoldError, match="modules/sample_widgets already exists"):
+        with pytest.raises(ScaffoldError, match=f"{folder}/sample_widgets already exists"):
             scaffold(project, "sample_widgets")
     finally:
-        (project / "modules/sample_widgets").rmdir()
-
-
-def test_nothing_is_overwritten(project: Path):
-    (project / "tests/sample_widgets").mkdir()
-    try:
-        with pytest.raises(ScaffoldError, match="tests/sample_widgets already exists"):
-            scaffold(project, "sample_widgets")
-    finally:
-        (project / "tests/sample_widgets").rmdir()
+        (project / folder / "sample_widgets").rmdir()
 
 
 @pytest.mark.parametrize("name", ["orders", "pages", "changes", "categories", "filters"])
