@@ -62,8 +62,13 @@ class FieldSpec:
         return f"{base} | None" if self.optional else base
 
     @property
+    def max_length(self) -> int:
+        """A `str` field's longest value."""
+        return self.length or DEFAULT_STR_LENGTH
+
+    @property
     def searchable(self) -> bool:
-        return self.kind == "str" and (self.length or DEFAULT_STR_LENGTH) <= SEARCHABLE_STR_LENGTH
+        return self.kind == "str" and self.max_length <= SEARCHABLE_STR_LENGTH
 
     @property
     def sortable(self) -> bool:
@@ -86,7 +91,7 @@ class FieldSpec:
         if self.nonempty:
             args.append("min_length=1")
         if self.kind == "str":
-            args.append(f"max_length={self.length or DEFAULT_STR_LENGTH}")
+            args.append(f"max_length={self.max_length}")
         if self.kind == "int":
             args += ["ge=-(2**31)", "le=2**31 - 1"]
         if self.kind == "decimal":
@@ -133,8 +138,7 @@ class FieldSpec:
     def sample(self, which: int) -> str:
         """A valid value as JSON sends it, in Python source; sample 0 sorts before sample 1."""
         if self.kind == "str":
-            length = self.length or DEFAULT_STR_LENGTH
-            return python_string(("alpha", "bravo")[which][:length])
+            return python_string(("alpha", "bravo")[which][: self.max_length])
         if self.kind == "ref":
             # Fixed ids, one pair per field: the tests make the rows behind them before each test.
             digits = hashlib.sha256(self.name.encode()).hexdigest()[:10]
@@ -158,7 +162,7 @@ class FieldSpec:
             if self.nonempty:
                 values.append('""')
             if self.kind == "str":
-                values.append(f'"x" * {(self.length or DEFAULT_STR_LENGTH) + 1}')
+                values.append(f'"x" * {self.max_length + 1}')
             return values
         return (
             values

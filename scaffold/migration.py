@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scaffold.fields import DECIMAL_DIGITS, DECIMAL_PLACES, DEFAULT_STR_LENGTH, FieldSpec
+from scaffold.fields import DECIMAL_DIGITS, DECIMAL_PLACES, FieldSpec
 from scaffold.names import Names, ScaffoldError
 
 VERSIONS = Path("migrations/versions")
@@ -140,7 +140,7 @@ def migration(names: Names, specs: list[FieldSpec], owned: bool) -> Migration:
 
 def _column(spec: FieldSpec) -> str:
     if spec.kind == "str":
-        column_type = f"sqlmodel.sql.sqltypes.AutoString(length={spec.length or DEFAULT_STR_LENGTH})"
+        column_type = f"sqlmodel.sql.sqltypes.AutoString(length={spec.max_length})"
     else:
         column_type = _COLUMN_TYPES[spec.kind]
     return f'sa.Column("{spec.name}", {column_type}, nullable={spec.optional})'

@@ -92,6 +92,15 @@ async def test_create_without_a_required_field_is_refused(client, headers, field
     assert r.status_code == 422, r.text
 
 
+async def test_create_accepts_the_longest_text(client, headers):
+    longest = {
+        "title": "x" * 200,
+        "description": "x" * 5000,
+    }
+    created = await create(client, headers, {**FIRST, **longest})
+    assert_fields(created, longest)
+
+
 @pytest.mark.parametrize(("field", "value"), INVALID)
 async def test_create_with_an_invalid_value_is_refused(client, headers, db, field, value):
     r = await client.post(URL, json={**FIRST, field: value}, headers=headers)
