@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     # Each request endpoint sends mail to whatever address it is given: keep them scarce.
     RATE_LIMIT_VERIFY: str = "5/hour"
     RATE_LIMIT_PASSWORD_RESET: str = "5/hour"
+    # Changing one's address mails a link to it; changing one's password tries a current password.
+    RATE_LIMIT_EMAIL_CHANGE: str = "5/hour"
+    RATE_LIMIT_PASSWORD_CHANGE: str = "5/minute"
 
     # "console" logs each message with its link; "smtp" sends it.
     MAIL_BACKEND: Literal["console", "smtp"] = "console"

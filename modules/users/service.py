@@ -79,6 +79,15 @@ def update_user(
     return _save(session, user)
 
 
+def change_email(*, session: Session, user: User, email: str) -> User:
+    """Set an address its owner has proven (they followed the link mailed to it); 409 if another
+    account took it in the meantime."""
+    _ensure_email_free(session, email, owner=user)
+    user.email = email
+    user.is_verified = True
+    return _save(session, user)
+
+
 def expire_sign_ins(user: User) -> None:
     """Every session started and access token issued before now stops working (once committed)."""
     user.password_changed_at = utcnow()
