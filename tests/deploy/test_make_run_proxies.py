@@ -5,6 +5,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -55,7 +56,9 @@ def make_run(tmp_path: Path) -> Iterator[Any]:
         with log.open("wb") as out:
             started.append(
                 subprocess.Popen(
-                    ["make", "run", f"PORT={port}"],
+                    # The Makefile's own run recipe (migrate, superuser, serve), with this run's
+                    # interpreter's tools; `-o install`: that environment is built already.
+                    ["make", "-o", "install", "run", f"PORT={port}", f"BIN={Path(sys.executable).parent}"],
                     cwd=ROOT,
                     env=env,
                     stdout=out,
