@@ -75,7 +75,7 @@ def update_own_profile(
     update_user(
         session=session,
         user=user,
-        user_in=user_in.model_copy(update={"email": None}),
+        user_in=user_in.model_copy(update={"email": None}),  # to update_user, null means "leave it"
         rounds=settings.BCRYPT_ROUNDS,
     )
     new_email = user_in.email
