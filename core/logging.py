@@ -8,6 +8,7 @@ are escaped, so no log line can carry a password or a terminal escape sequence.
 
 import logging
 import re
+from functools import lru_cache
 from typing import Any
 
 import structlog
@@ -36,11 +37,21 @@ _INPUT_IN_TEXT = re.compile(
 )
 
 
+# Cheap tests first: most values (a path, an id, a timestamp) name no secret and hold no input.
+_MAY_HOLD_SECRET = re.compile(rf"{_SECRET_NAMES}|input", re.IGNORECASE)
+
+
 def _scrub(text: str) -> str:
-    if ":" not in text and "=" not in text:
-        return text  # the usual short value: nothing to look for
+    if not _MAY_HOLD_SECRET.search(text):
+        return text
     text = _SECRET_IN_TEXT.sub(lambda m: f"{m['key']}{REDACTED}", text)
     return _INPUT_IN_TEXT.sub(lambda m: f"{m['key'] or m['key2']}{REDACTED}", text)
+
+
+@lru_cache(maxsize=1024)
+def _secret_key(key: str) -> bool:
+    # Events reuse a few key names: each is matched once.
+    return _SECRET_KEYS.search(key) is not None
 
 
 def _names_a_secret(location: Any) -> bool:
@@ -66,7 +77,10 @@ def _redacted(value: Any) -> Any:
 def redact_secrets(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
     """Passwords and tokens never reach a log, whoever passed them in."""
     for key, value in event_dict.items():
-        event_dict[key] = REDACTED if _SECRET_KEYS.search(key) else _redacted(value)
+        if _secret_key(key):
+            event_dict[key] = REDACTED
+        elif not isinstance(value, str) or _MAY_HOLD_SECRET.search(value):  # most strings: no call
+            event_dict[key] = _redacted(value)
     return event_dict
 
 
@@ -89,7 +103,7 @@ def _escape_character(match: re.Match[str]) -> str:
 
 def _escaped(value: Any, pattern: re.Pattern[str]) -> Any:
     if isinstance(value, str):
-        return pattern.sub(_escape_character, value)
+        return pattern.sub(_escape_character, value) if pattern.search(value) else value
     if isinstance(value, dict):
         return {_escaped(k, _CONTROL): _escaped(v, _CONTROL) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -101,6 +115,8 @@ def escape_control_characters(_logger: Any, _method: str, event_dict: EventDict)
     """Show control characters as escapes (`\\x1b`), in every format: a request path of
     `/%1b[31m` must not recolour, clear or rewrite the terminal that reads the log."""
     for key, value in event_dict.items():
+        if isinstance(value, str) and not _CONTROL.search(value):
+            continue  # most strings: no call
         event_dict[key] = _escaped(value, _CONTROL_BUT_LINES if key in _MULTILINE else _CONTROL)
     return event_dict
 
