@@ -29,7 +29,7 @@ superuser: install  ## Create the first superuser if FIRST_SUPERUSER_* are set
 	$(BIN)/python -m modules.users.first_superuser
 
 run: migrate superuser  ## Serve the API on http://127.0.0.1:8000 with reload
-	$(BIN)/uvicorn core.app:create_app --factory --reload --host $(HOST) --port $(PORT)
+	$(BIN)/python -m core.serve --reload --host $(HOST) --port $(PORT)
 
 lint: install  ## Ruff, format check, mypy, import contracts
 	$(BIN)/ruff check .

@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from core import discovery, health
 from core.config import API_PREFIX, Settings, get_settings
 from core.db import create_db_engine
+from core.docs import add_docs
 from core.errors import add_error_handlers
 from core.logging import configure_logging
 from core.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -56,7 +57,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title=settings.PROJECT_NAME,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        # Served by `core.docs` from the service's own assets instead of a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
+    add_docs(app)
     # Request-time dependencies (`SettingsDep`) read these settings, not the process-wide ones.
     app.state.settings = settings
     app.state.engine = engine

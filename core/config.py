@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # The value `.env.example` ships with: fine on a laptop, refused in production.
 EXAMPLE_SECRET_KEY = "change-me-to-a-long-random-string-before-deploying"
 MIN_SECRET_KEY_BYTES = 32
+# A random key of any common alphabet (hex, base64, words) has far more; "aaaa…" or "abab…" has not.
+MIN_SECRET_KEY_DISTINCT_CHARACTERS = 10
 # Every feature module is mounted under this prefix, at `<API_PREFIX>/<folder name>`.
 API_PREFIX = "/api/v1"
 
@@ -80,6 +82,9 @@ class Settings(BaseSettings):
     # Each request endpoint sends mail to whatever address it is given: keep them scarce.
     RATE_LIMIT_VERIFY: str = "5/hour"
     RATE_LIMIT_PASSWORD_RESET: str = "5/hour"
+    # Changing one's address mails a link to it; changing one's password tries a current password.
+    RATE_LIMIT_EMAIL_CHANGE: str = "5/hour"
+    RATE_LIMIT_PASSWORD_CHANGE: str = "5/minute"
 
     # "console" logs each message with its link; "smtp" sends it.
     MAIL_BACKEND: Literal["console", "smtp"] = "console"
@@ -107,14 +112,30 @@ class Settings(BaseSettings):
         if self.ENVIRONMENT != "production":
             return
         key = self.SECRET_KEY.get_secret_value() if self.SECRET_KEY else ""
-        if not key:
-            raise ConfigurationError("SECRET_KEY is not set")
-        if key == EXAMPLE_SECRET_KEY:
-            raise ConfigurationError("SECRET_KEY is the example value from .env.example")
-        if len(key.encode()) < MIN_SECRET_KEY_BYTES:
-            raise ConfigurationError(f"SECRET_KEY is shorter than {MIN_SECRET_KEY_BYTES} bytes")
-        if "*" in self.CORS_ORIGINS and self.CORS_ALLOW_CREDENTIALS:
-            raise ConfigurationError("CORS_ORIGINS allows '*' together with credentials")
+        if weakness := secret_key_weakness(key):
+            raise ConfigurationError(f"SECRET_KEY {weakness}")
+        if self.CORS_ALLOW_CREDENTIALS:
+            for origin in self.CORS_ORIGINS:
+                # Any page can send `Origin: null` (a sandboxed frame, a file), and `*` is anyone:
+                # with credentials, either lets every site act with the user's cookies.
+                if origin.strip().lower() == "null" or "*" in origin:
+                    raise ConfigurationError(f"CORS_ORIGINS allows {origin!r} together with credentials")
+
+
+def secret_key_weakness(key: str) -> str | None:
+    """Why `key` must not sign production tokens, or None when it may."""
+    if not key:
+        return "is not set"
+    if key.casefold() == EXAMPLE_SECRET_KEY.casefold():
+        return "is the example value from .env.example"
+    if len(key.encode()) < MIN_SECRET_KEY_BYTES:
+        return f"is shorter than {MIN_SECRET_KEY_BYTES} bytes"
+    if any(character.isspace() for character in key):
+        # Most likely a quoting or copying mistake, which another instance would not repeat.
+        return "contains whitespace"
+    if len(set(key)) < MIN_SECRET_KEY_DISTINCT_CHARACTERS:
+        return f"has fewer than {MIN_SECRET_KEY_DISTINCT_CHARACTERS} distinct characters"
+    return None
 
 
 @lru_cache

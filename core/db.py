@@ -82,12 +82,15 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
 
 
 def create_db_engine(settings: Settings) -> Engine:
+    """The engine for DATABASE_URL. Its errors never quote a statement's parameters (a password
+    hash, a token digest), so a logged traceback cannot carry them."""
     url = make_url(settings.DATABASE_URL)
     if url.get_backend_name() != "sqlite":
         # Both timeouts bound how long a request waits on a database that is down or saturated.
         connect_args = {"connect_timeout": settings.DB_CONNECT_TIMEOUT_SECONDS}
         return create_engine(
             url,
+            hide_parameters=True,
             pool_size=settings.DB_POOL_SIZE,
             max_overflow=settings.DB_MAX_OVERFLOW,
             pool_timeout=settings.DB_POOL_TIMEOUT_SECONDS,
@@ -100,7 +103,7 @@ def create_db_engine(settings: Settings) -> Engine:
         # Sized like PostgreSQL's: a connection opened for one request and closed after it
         # redoes the pragmas and starts with an empty page cache.
         pool = {"pool_size": settings.DB_POOL_SIZE, "max_overflow": settings.DB_MAX_OVERFLOW}
-    engine = create_engine(url, connect_args={"check_same_thread": False}, **pool)
+    engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True, **pool)
     event.listen(engine, "connect", _sqlite_pragmas(settings.SQLITE_BUSY_TIMEOUT_MS))
     return engine
 

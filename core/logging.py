@@ -1,7 +1,14 @@
-"""One structlog pipeline for the app and uvicorn: console lines locally, JSON in production."""
+"""One structlog pipeline for the app and uvicorn: console lines locally, JSON in production.
+
+Every event, whoever logs it (our code, uvicorn, a library), passes through the same processors
+before either renderer: a traceback is turned into text first, then secrets are redacted (by key,
+and inside text such as a traceback or a validation error's message), then control characters
+are escaped, so no log line can carry a password or a terminal escape sequence.
+"""
 
 import logging
 import re
+from functools import lru_cache
 from typing import Any
 
 import structlog
@@ -9,23 +16,108 @@ from structlog.typing import EventDict, Processor
 
 from core.config import Settings
 
-_SECRET_KEYS = re.compile(r"password|token|secret|authorization|cookie", re.IGNORECASE)
+_SECRET_NAMES = r"password|token|secret|authorization|cookie"
+_SECRET_KEYS = re.compile(_SECRET_NAMES, re.IGNORECASE)
 REDACTED = "[redacted]"
+
+_QUOTED = r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\""
+# Secrets inside text: `password='x'`, `"access_token": "x"`, `Authorization: Bearer x` (as
+# in a dict's repr, a SQL statement's parameters or a header dump). A link's `?token=` is left:
+# the console mail backend logs links on purpose (README: Mail).
+_SECRET_IN_TEXT = re.compile(
+    rf"(?<![?&\w])(?P<key>['\"]?[\w-]*(?:{_SECRET_NAMES})[\w-]*['\"]?\s*[:=]\s*)"
+    rf"(?P<value>{_QUOTED}|(?:bearer\s+)?[^\s,;)}}\]]+)",
+    re.IGNORECASE,
+)
+# What a client sent, as validation errors print it: pydantic's `input_value=...` and FastAPI's
+# `'input': '...'`. A password that failed validation is one of these, under any key.
+_INPUT_IN_TEXT = re.compile(
+    r"(?P<key>input_value=)(?P<value>.*?)(?=, input_type=)"
+    rf"|(?P<key2>['\"]input['\"]:\s*)(?P<value2>{_QUOTED})"
+)
+
+
+# Cheap tests first: most values (a path, an id, a timestamp) name no secret and hold no input.
+_MAY_HOLD_SECRET = re.compile(rf"{_SECRET_NAMES}|input", re.IGNORECASE)
+
+
+def _scrub(text: str) -> str:
+    if not _MAY_HOLD_SECRET.search(text):
+        return text
+    text = _SECRET_IN_TEXT.sub(lambda m: f"{m['key']}{REDACTED}", text)
+    return _INPUT_IN_TEXT.sub(lambda m: f"{m['key'] or m['key2']}{REDACTED}", text)
+
+
+@lru_cache(maxsize=1024)
+def _secret_key(key: str) -> bool:
+    # Events reuse a few key names: each is matched once.
+    return _SECRET_KEYS.search(key) is not None
+
+
+def _names_a_secret(location: Any) -> bool:
+    return isinstance(location, list | tuple) and any(_SECRET_KEYS.search(str(part)) for part in location)
 
 
 def _redacted(value: Any) -> Any:
-    # Secrets hide in nested values too: `log.info("login", form={"password": ...})`.
+    # Secrets hide in nested values too: `log.info("login", form={"password": ...})`, or a
+    # validation error (`{"loc": ["body", "password"], "input": ...}`).
     if isinstance(value, dict):
-        return {k: REDACTED if _SECRET_KEYS.search(str(k)) else _redacted(v) for k, v in value.items()}
+        secret_input = _names_a_secret(value.get("loc"))
+        return {
+            k: REDACTED if _SECRET_KEYS.search(str(k)) or (secret_input and k == "input") else _redacted(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [_redacted(v) for v in value]
+    if isinstance(value, str):
+        return _scrub(value)
     return value
 
 
 def redact_secrets(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
     """Passwords and tokens never reach a log, whoever passed them in."""
     for key, value in event_dict.items():
-        event_dict[key] = REDACTED if _SECRET_KEYS.search(key) else _redacted(value)
+        if _secret_key(key):
+            event_dict[key] = REDACTED
+        elif not isinstance(value, str) or _MAY_HOLD_SECRET.search(value):  # most strings: no call
+            event_dict[key] = _redacted(value)
+    return event_dict
+
+
+# C0 and C1 controls and DEL (ESC starts a terminal sequence; a newline forges a log line), and
+# the Unicode line separators and bidirectional overrides that reorder or split what is shown.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CONTROL_BUT_LINES = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# Multi-line by nature: a traceback keeps its line breaks, and only those.
+_MULTILINE = frozenset({"exception", "stack"})
+
+
+def _escape_character(match: re.Match[str]) -> str:
+    character = match.group()
+    if character in _NAMED:
+        return _NAMED[character]
+    code = ord(character)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _escaped(value: Any, pattern: re.Pattern[str]) -> Any:
+    if isinstance(value, str):
+        return pattern.sub(_escape_character, value) if pattern.search(value) else value
+    if isinstance(value, dict):
+        return {_escaped(k, _CONTROL): _escaped(v, _CONTROL) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_escaped(v, _CONTROL) for v in value]
+    return value
+
+
+def escape_control_characters(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
+    """Show control characters as escapes (`\\x1b`), in every format: a request path of
+    `/%1b[31m` must not recolour, clear or rewrite the terminal that reads the log."""
+    for key, value in event_dict.items():
+        if isinstance(value, str) and not _CONTROL.search(value):
+            continue  # most strings: no call
+        event_dict[key] = _escaped(value, _CONTROL_BUT_LINES if key in _MULTILINE else _CONTROL)
     return event_dict
 
 
@@ -35,15 +127,16 @@ def configure_logging(settings: Settings) -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        # A plain traceback (never rich's, which prints every frame's locals), as text that the
+        # next two processors can clean.
+        structlog.processors.format_exc_info,
         redact_secrets,
+        escape_control_characters,
     ]
-    # JSON needs the traceback turned into text first, or only the exception's repr is kept.
-    # The console gets a plain traceback: rich's (if installed) prints every frame's locals,
-    # passwords included.
-    renderer: list[Processor] = (
-        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+    renderer: Processor = (
+        structlog.processors.JSONRenderer()
         if settings.log_json
-        else [structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)]
+        else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -54,8 +147,8 @@ def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[*shared, structlog.processors.format_exc_info],
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderer],
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
     root = logging.getLogger()

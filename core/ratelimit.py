@@ -129,11 +129,26 @@ def _count(limiter: Limiter, item: RateLimitItem, name: str, key: str) -> float 
     return reset_at
 
 
-def rate_limit(name: str) -> Any:
-    """A dependency enforcing the limit in setting `RATE_LIMIT_<NAME>`; 429 with Retry-After."""
+def _setting(name: str) -> str:
     setting = f"RATE_LIMIT_{name.upper()}"
     if setting not in Settings.model_fields:
         raise ValueError(f"no setting {setting} for rate limit {name!r}")
+    return setting
+
+
+def _refuse(item: RateLimitItem, reset_at: float | None) -> None:
+    if reset_at is None:
+        return
+    raise HTTPException(
+        status_code=429,
+        detail=f"Rate limit exceeded: {item}",
+        headers={"Retry-After": str(max(1, math.ceil(reset_at - time.time())))},
+    )
+
+
+def rate_limit(name: str) -> Any:
+    """A dependency enforcing the limit in setting `RATE_LIMIT_<NAME>`; 429 with Retry-After."""
+    setting = _setting(name)
 
     async def check(request: Request, settings: SettingsDep) -> None:
         limiter: Limiter = request.app.state.limiter
@@ -147,12 +162,19 @@ def rate_limit(name: str) -> Any:
             reset_at = _count(limiter, item, name, key)
         else:
             reset_at = await run_in_threadpool(_count, limiter, item, name, key)
-        if reset_at is None:
-            return
-        raise HTTPException(
-            status_code=429,
-            detail=f"Rate limit exceeded: {item}",
-            headers={"Retry-After": str(max(1, math.ceil(reset_at - time.time())))},
-        )
+        _refuse(item, reset_at)
 
     return Depends(check)
+
+
+def enforce_rate_limit(request: Request, name: str) -> None:
+    """Count the request against `RATE_LIMIT_<NAME>` now; 429 once it is spent. For a sync route
+    that limits only some requests (an email change, not every profile edit): it blocks on the
+    storage, so it belongs in the threadpool, never on the event loop."""
+    setting = _setting(name)
+    limiter: Limiter = request.app.state.limiter
+    if not limiter.enabled:
+        return
+    settings: Settings = request.app.state.settings
+    item = _parse(getattr(settings, setting))
+    _refuse(item, _count(limiter, item, name, client_address(request)))

@@ -99,7 +99,9 @@ def create_token(
         **(claims or {}),
         "sub": subject,
         "type": token_type.value,
-        "iat": now,
+        # To the microsecond, not the whole second: a token issued just after a sign-out
+        # everywhere must not pass for one issued before it (`iat` may be any JSON number).
+        "iat": now.timestamp(),
         "exp": expires_at,
         "jti": uuid.uuid4().hex,
     }

@@ -9,13 +9,9 @@ cd "$(dirname "$0")/.."
 alembic upgrade head
 python -m modules.users.first_superuser
 
-# uvicorn rewrites the client address and scheme from X-Forwarded-* only for the proxies the
-# service trusts: the same TRUSTED_PROXIES the app's rate limits read (empty: trust nobody).
-forwarded_allow_ips=$(python -c 'from core.config import get_settings
-print(",".join(str(net) for net in get_settings().TRUSTED_PROXIES))')
-
-exec uvicorn core.app:create_app --factory \
+# core.serve is uvicorn told to read X-Forwarded-* only from TRUSTED_PROXIES, the same list the
+# app's rate limits read (empty: trust nobody), as under `make run`.
+exec python -m core.serve \
     --host "${HOST:-0.0.0.0}" --port "${PORT:-8000}" \
     --workers "${WEB_CONCURRENCY:-1}" \
-    --proxy-headers --forwarded-allow-ips "$forwarded_allow_ips" \
     --timeout-graceful-shutdown "${GRACEFUL_TIMEOUT:-30}"

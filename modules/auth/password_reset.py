@@ -76,4 +76,4 @@ def confirm_password_reset(*, session: Session, token: str, new_password: str, s
         session=session, user=user, new_password=new_password, rounds=settings.BCRYPT_ROUNDS
     ):
         raise ServiceError(USED_LINK)
-    revoke_all_sessions(session=session, user_id=user.id)
+    revoke_all_sessions(session=session, user=user)

@@ -145,4 +145,4 @@ def end_session(auth_session: OwnedSession, session: SessionDep) -> None:
 @router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT)
 def logout_all(user: CurrentUser, session: SessionDep) -> None:
     """End every session of the caller, this one included."""
-    service.revoke_all_sessions(session=session, user_id=user.id)
+    service.revoke_all_sessions(session=session, user=user)

@@ -14,7 +14,7 @@ from core.security import TokenType, create_token, verify_password
 from modules.auth.models import USER_AGENT_MAX_LENGTH, AuthSession
 from modules.auth.schemas import TokenPair
 from modules.users.models import User
-from modules.users.service import get_user, get_user_by_email
+from modules.users.service import expire_sign_ins, get_user, get_user_by_email
 
 INVALID_REFRESH_TOKEN = "Invalid or expired refresh token"
 
@@ -138,11 +138,14 @@ def revoke_session(*, session: Session, auth_session: AuthSession) -> None:
     _revoke(session, auth_session)
 
 
-def revoke_all_sessions(*, session: Session, user_id: uuid.UUID) -> None:
-    """End every session of the user: no refresh token of theirs works any more."""
+def revoke_all_sessions(*, session: Session, user: User) -> None:
+    """End every session of the user: no refresh token of theirs works any more, nor any access
+    token issued before now."""
+    expire_sign_ins(user)
+    session.add(user)
     session.connection().execute(
         update(AuthSession)
-        .where(col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None))
+        .where(col(AuthSession.user_id) == user.id, col(AuthSession.revoked_at).is_(None))
         .values(revoked_at=utcnow())
     )
     session.commit()

@@ -23,16 +23,19 @@ def get_current_user(
     settings: SettingsDep,
     token: Annotated[str | None, Depends(bearer)],
 ) -> User:
-    """The active user an access token names. Deleted or deactivated users are refused at once."""
+    """The active user an access token names. Deleted or deactivated users are refused at once,
+    and so is a token issued before the account's last password change, reset, sign-out
+    everywhere or deactivation: the row is loaded anyway, so this costs no query."""
     if token is None:
         raise UnauthorizedError("Not authenticated")
     try:
         claims = decode_token(token, secret=settings.secret_key, token_type=TokenType.ACCESS)
         user_id = uuid.UUID(claims["sub"])
-    except (InvalidTokenError, ValueError) as exc:
+        issued_at = float(claims["iat"])
+    except (InvalidTokenError, ValueError, TypeError) as exc:
         raise UnauthorizedError("Invalid or expired token") from exc
     user = service.get_user(session=session, user_id=user_id)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or issued_at < user.password_changed_at.timestamp():
         raise UnauthorizedError("Invalid or expired token")
     # Read by the access log at the end of the request.
     request.state.user_id = str(user.id)

@@ -14,5 +14,7 @@ class User(Table, table=True):
     is_superuser: bool = False
     # Proven by following the link mailed to `email`; accounts that predate it start unproven.
     is_verified: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
-    # Sessions started before this moment are dead: changing the password signs out everywhere.
+    # Sessions started and access tokens issued before this moment are dead. Changing or resetting
+    # the password sets it, and so do signing out everywhere and deactivation (the name is older
+    # than those two; renaming the column is a migration of its own).
     password_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,16 +1,16 @@
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, status
 
 from core.config import SettingsDep
 from core.db import SessionDep
 from core.mail import send_mail
+from core.ratelimit import enforce_rate_limit, rate_limit
 from core.schemas import PageParams
-from modules.users import service
+from modules.users import service, verification
 from modules.users.dependencies import CurrentSuperuser, CurrentUser, UserById, get_current_superuser
 from modules.users.models import User
 from modules.users.schemas import PasswordChange, UserCreate, UserPage, UserRead, UserUpdate, UserUpdateMe
-from modules.users.verification import verification_mail
 
 router = APIRouter()
 
@@ -26,17 +26,22 @@ def update_me(
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
+    request: Request,
     background: BackgroundTasks,
 ) -> User:
-    """A new email address is unverified until the link sent to it is followed."""
-    email_changes = user_in.email is not None and user_in.email != user.email
-    user = service.update_user(session=session, user=user, user_in=user_in, rounds=settings.BCRYPT_ROUNDS)
-    if email_changes:
-        background.add_task(send_mail, verification_mail(user=user, settings=settings), settings=settings)
+    """A new email address takes effect when the link mailed to it is followed; until then the
+    account keeps its address. The answer is the same whether or not the address is taken."""
+    if user_in.email is not None and user_in.email != user.email:
+        enforce_rate_limit(request, "email_change")
+    mail = verification.update_own_profile(session=session, user=user, user_in=user_in, settings=settings)
+    if mail is not None:
+        background.add_task(send_mail, mail, settings=settings)
     return user
 
 
-@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/me/password", status_code=status.HTTP_204_NO_CONTENT, dependencies=[rate_limit("password_change")]
+)
 def change_my_password(
     body: PasswordChange, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> None:

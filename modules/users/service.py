@@ -72,13 +72,30 @@ def update_user(
             changes.setdefault("is_verified", actor is not None)
     if isinstance(user_in, UserUpdate) and "password" in changes:
         _set_password(user, changes.pop("password"), rounds=rounds)
+    if changes.get("is_active") is False and user.is_active:
+        # Reactivated later, the account starts afresh: nothing issued before now works again.
+        expire_sign_ins(user)
     user.sqlmodel_update(changes)
     return _save(session, user)
 
 
+def change_email(*, session: Session, user: User, email: str) -> User:
+    """Set an address its owner has proven (they followed the link mailed to it); 409 if another
+    account took it in the meantime."""
+    _ensure_email_free(session, email, owner=user)
+    user.email = email
+    user.is_verified = True
+    return _save(session, user)
+
+
+def expire_sign_ins(user: User) -> None:
+    """Every session started and access token issued before now stops working (once committed)."""
+    user.password_changed_at = utcnow()
+
+
 def _set_password(user: User, password: str, *, rounds: int) -> None:
     user.hashed_password = hash_password(password, rounds=rounds)
-    user.password_changed_at = utcnow()
+    expire_sign_ins(user)
 
 
 def change_password(

@@ -1,8 +1,10 @@
 """Email verification: a signed link mailed to the account's address, good once.
 
-It lives with the users (not auth) because changing one's email sends a new link. The token
-names the user and the address it was sent to; confirming an account that is already
-verified, or whose address has changed since, is refused, so each link works once.
+It lives with the users (not auth) because changing one's email sends a link too: a new address
+is set only when the link mailed to it is followed, so the change proves it, and the answer to
+the change never tells whether another account uses the address. The token names the user and
+the address it was sent to (and, for a change, the address it replaces); a link whose account is
+already verified, or whose address has changed since, is refused, so each link works once.
 """
 
 import uuid
@@ -16,7 +18,8 @@ from core.errors import ServiceError
 from core.mail import Mail, frontend_link
 from core.security import ExpiredTokenError, InvalidTokenError, TokenType, create_token, decode_token
 from modules.users.models import User
-from modules.users.service import get_user, get_user_by_email
+from modules.users.schemas import UserUpdateMe
+from modules.users.service import change_email, get_user, get_user_by_email, update_user
 
 INVALID_LINK = "Invalid verification token"
 EXPIRED_LINK = "Verification link has expired; ask for a new one"
@@ -24,24 +27,61 @@ USED_LINK = "Verification link has already been used"
 STALE_LINK = "Verification link was sent to an address this account no longer uses"
 
 
-def verification_mail(*, user: User, settings: Settings) -> Mail:
-    hours = settings.VERIFY_EMAIL_TOKEN_EXPIRE_HOURS
+def _link(user: User, settings: Settings, claims: dict[str, str]) -> str:
     token, _ = create_token(
         subject=str(user.id),
         token_type=TokenType.VERIFY_EMAIL,
         secret=settings.secret_key,
-        lifetime=timedelta(hours=hours),
-        claims={"email": user.email},
+        lifetime=timedelta(hours=settings.VERIFY_EMAIL_TOKEN_EXPIRE_HOURS),
+        claims=claims,
     )
-    link = frontend_link(settings, "verify-email", token)
+    return frontend_link(settings, "verify-email", token)
+
+
+def verification_mail(*, user: User, settings: Settings) -> Mail:
+    link = _link(user, settings, {"email": user.email})
     return Mail(
         to=user.email,
         subject=f"Verify your email address for {settings.PROJECT_NAME}",
         body=(
             f"Open this link to confirm that {user.email} is yours:\n\n{link}\n\n"
-            f"It works once, within {hours} hours. If you did not ask for it, ignore this message.\n"
+            f"It works once, within {settings.VERIFY_EMAIL_TOKEN_EXPIRE_HOURS} hours. "
+            "If you did not ask for it, ignore this message.\n"
         ),
     )
+
+
+def email_change_mail(*, user: User, new_email: str, settings: Settings) -> Mail:
+    link = _link(user, settings, {"email": new_email, "replaces": user.email})
+    return Mail(
+        to=new_email,
+        subject=f"Confirm your new email address for {settings.PROJECT_NAME}",
+        body=(
+            f"Open this link to sign in to {settings.PROJECT_NAME} as {new_email} from now on:\n\n"
+            f"{link}\n\nIt works once, within {settings.VERIFY_EMAIL_TOKEN_EXPIRE_HOURS} hours. "
+            "If you did not ask for it, ignore this message: nothing changes.\n"
+        ),
+    )
+
+
+def update_own_profile(
+    *, session: Session, user: User, user_in: UserUpdateMe, settings: Settings
+) -> Mail | None:
+    """Apply a user's edit of their own account; return the link to mail for a new address.
+
+    The address itself is left as it is. The link goes to the new address unless another account
+    uses it; either way the account reads the same afterwards, so the answer does not tell.
+    """
+    update_user(
+        session=session,
+        user=user,
+        user_in=user_in.model_copy(update={"email": None}),  # to update_user, null means "leave it"
+        rounds=settings.BCRYPT_ROUNDS,
+    )
+    new_email = user_in.email
+    if new_email is None or new_email == user.email or get_user_by_email(session=session, email=new_email):
+        return None
+    return email_change_mail(user=user, new_email=new_email, settings=settings)
 
 
 def request_verification(*, session: Session, email: str, settings: Settings) -> Mail | None:
@@ -78,6 +118,8 @@ def confirm_email(*, session: Session, token: str, settings: Settings) -> User:
         invalid=INVALID_LINK,
         expired=EXPIRED_LINK,
     )
+    if "replaces" in claims:
+        return _confirm_change(session, user, claims)
     if claims.get("email") != user.email:
         raise ServiceError(STALE_LINK)
     if user.is_verified:
@@ -86,3 +128,13 @@ def confirm_email(*, session: Session, token: str, settings: Settings) -> User:
     session.add(user)
     session.commit()
     return user
+
+
+def _confirm_change(session: Session, user: User, claims: dict[str, Any]) -> User:
+    """Set the address a change link was mailed to, now proven. Only while the account still
+    uses the address the link replaces: once followed (or after another change) it is dead."""
+    if claims["email"] == user.email:
+        raise ServiceError(USED_LINK)
+    if claims["replaces"] != user.email:
+        raise ServiceError(STALE_LINK)
+    return change_email(session=session, user=user, email=str(claims["email"]))

@@ -25,7 +25,7 @@ def b64url_json(value: dict) -> str:
 
 def claims_for(user_id, **overrides):
     """The claims the service puts in an access token, valid for ten minutes."""
-    now = int(time.time())
+    now = time.time()
     claims = {
         "sid": str(uuid.uuid4()),
         "sub": str(user_id),

@@ -15,7 +15,7 @@ from core.app import create_app
 from core.config import EXAMPLE_SECRET_KEY, MIN_SECRET_KEY_BYTES, ConfigurationError, Settings, get_settings
 from tests.helpers import ROOT, make_settings
 
-GOOD_KEY = "k" * MIN_SECRET_KEY_BYTES
+GOOD_KEY = "q3Zr8v-LpW1xN0tYc7sKfH2mBdJ5gAeU"
 
 
 def production(tmp_path: Path, **overrides: Any) -> Settings:
@@ -29,16 +29,42 @@ def production(tmp_path: Path, **overrides: Any) -> Settings:
         pytest.param({"SECRET_KEY": None}, "SECRET_KEY is not set", id="missing-key"),
         pytest.param({"SECRET_KEY": EXAMPLE_SECRET_KEY}, "example value", id="example-key"),
         pytest.param(
-            {"SECRET_KEY": "k" * (MIN_SECRET_KEY_BYTES - 1)}, "shorter than 32 bytes", id="short-key"
+            {"SECRET_KEY": EXAMPLE_SECRET_KEY.upper()}, "example value", id="example-key-upper-case"
         ),
+        pytest.param({"SECRET_KEY": GOOD_KEY[:-1]}, "shorter than 32 bytes", id="short-key"),
+        pytest.param({"SECRET_KEY": "k" * 64}, "fewer than 10 distinct characters", id="one-character"),
+        pytest.param({"SECRET_KEY": "0123456789" * 4}, None, id="ten-characters-is-enough"),
+        pytest.param({"SECRET_KEY": "012345678" * 5}, "fewer than 10 distinct", id="nine-characters"),
+        pytest.param({"SECRET_KEY": f"{GOOD_KEY} "}, "contains whitespace", id="trailing-space"),
+        pytest.param({"SECRET_KEY": f"{GOOD_KEY}\tx"}, "contains whitespace", id="inner-tab"),
         pytest.param(
             {"CORS_ORIGINS": ["https://app.example.com", "*"], "CORS_ALLOW_CREDENTIALS": True},
             "CORS_ORIGINS allows '*'",
             id="cors-star-with-credentials",
         ),
+        pytest.param(
+            {"CORS_ORIGINS": ["null"], "CORS_ALLOW_CREDENTIALS": True},
+            "CORS_ORIGINS allows 'null'",
+            id="cors-null-with-credentials",
+        ),
+        pytest.param(
+            {"CORS_ORIGINS": ["NULL"], "CORS_ALLOW_CREDENTIALS": True},
+            "CORS_ORIGINS allows 'NULL'",
+            id="cors-null-upper-case-with-credentials",
+        ),
+        pytest.param(
+            {"CORS_ORIGINS": ["https://*.example.com"], "CORS_ALLOW_CREDENTIALS": True},
+            "CORS_ORIGINS allows 'https://*.example.com'",
+            id="cors-wildcard-pattern-with-credentials",
+        ),
     ],
 )
-def test_production_refuses_unsafe_settings(tmp_path: Path, overrides: dict[str, Any], reason: str) -> None:
+def test_production_refuses_unsafe_settings(
+    tmp_path: Path, overrides: dict[str, Any], reason: str | None
+) -> None:
+    if reason is None:  # the edge that passes, beside the one that is refused
+        assert isinstance(create_app(production(tmp_path, **overrides)), FastAPI)
+        return
     with pytest.raises(ConfigurationError) as refused:
         create_app(production(tmp_path, **overrides))
 
@@ -59,7 +85,9 @@ def test_production_refuses_before_touching_the_database(tmp_path: Path) -> None
 
 def test_production_counts_key_length_in_bytes(tmp_path: Path) -> None:
     # 16 two-byte characters are 32 bytes.
-    app = create_app(production(tmp_path, SECRET_KEY="é" * (MIN_SECRET_KEY_BYTES // 2)))
+    key = "éèêëàâäôöûüùçîïœ"
+    assert len(key) == MIN_SECRET_KEY_BYTES // 2
+    app = create_app(production(tmp_path, SECRET_KEY=key))
 
     assert isinstance(app, FastAPI)
 
@@ -72,6 +100,9 @@ def test_production_counts_key_length_in_bytes(tmp_path: Path) -> None:
             {"CORS_ORIGINS": ["*"], "CORS_ALLOW_CREDENTIALS": False}, id="cors-star-without-credentials"
         ),
         pytest.param({"CORS_ORIGINS": ["https://app.example.com"]}, id="cors-origin-with-credentials"),
+        pytest.param(
+            {"CORS_ORIGINS": ["null"], "CORS_ALLOW_CREDENTIALS": False}, id="cors-null-without-credentials"
+        ),
     ],
 )
 def test_production_starts_with_a_good_config(tmp_path: Path, overrides: dict[str, Any]) -> None:

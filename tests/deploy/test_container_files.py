@@ -81,7 +81,11 @@ def test_the_image_checks_health_and_starts_with_the_start_script() -> None:
     assert "/health" in final["HEALTHCHECK"]
     assert final["CMD"] == '["sh", "scripts/start.sh"]'
     start = (ROOT / "scripts" / "start.sh").read_text()
-    for step in ("alembic upgrade head", "python -m modules.users.first_superuser", "--proxy-headers"):
+    for step in (
+        "alembic upgrade head",
+        "python -m modules.users.first_superuser",
+        "exec python -m core.serve",
+    ):
         assert step in start
     assert '--workers "${WEB_CONCURRENCY:-1}"' in start
 

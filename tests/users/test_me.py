@@ -70,30 +70,6 @@ async def test_update_me_with_a_null_email_keeps_the_email(client, db, user, use
     assert reload(db, user.id).email == "alice@example.com"
 
 
-async def test_update_me_stores_the_email_lower_cased(client, db, user, user_headers):
-    r = await client.patch(ME, json={"email": "Alice.New@Example.COM"}, headers=user_headers)
-    assert r.status_code == 200, r.text
-    assert r.json()["email"] == "alice.new@example.com"
-    assert reload(db, user.id).email == "alice.new@example.com"
-
-
-async def test_update_me_new_email_is_the_new_login(client, user, user_headers):
-    await client.patch(ME, json={"email": "alice.new@example.com"}, headers=user_headers)
-    assert (await login(client, "alice.new@example.com")).status_code == 200
-    assert (await login(client, "alice@example.com")).status_code == 401
-
-
-@pytest.mark.parametrize("email", ["bob@example.com", "BOB@EXAMPLE.COM", "Bob@Example.com"])
-async def test_update_me_to_another_users_email_in_any_case_is_409(
-    client, db, make_user, user, user_headers, email
-):
-    make_user("bob@example.com")
-    r = await client.patch(ME, json={"email": email}, headers=user_headers)
-    assert r.status_code == 409, r.text
-    assert r.json() == {"detail": "A user with this email already exists"}
-    assert reload(db, user.id).email == "alice@example.com"
-
-
 @pytest.mark.parametrize("email", ["alice@example.com", "ALICE@example.com"])
 async def test_update_me_to_my_own_email_is_fine(client, db, user, user_headers, email):
     r = await client.patch(ME, json={"email": email, "full_name": "Alice L."}, headers=user_headers)
