@@ -73,7 +73,7 @@ def refuse_clashes(names: Names, specs: list[FieldSpec], *, owned: bool) -> None
     for path, text in probe.items():
         identifiers = _identifiers(text)
         fixed = {name for name in identifiers if not any(form in name for form in forms)}
-        for name in identifiers - fixed:
+        for name in sorted(identifiers - fixed):  # sorted: the same answer every run
             for form, real in forms.items():
                 name = name.replace(form, real)
             if name in fixed:
