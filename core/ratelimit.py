@@ -18,13 +18,14 @@ from functools import lru_cache
 from typing import Any
 
 import structlog
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
 from slowapi import Limiter
 from starlette.concurrency import run_in_threadpool
 
 from core.config import Settings, SettingsDep
+from core.errors import RateLimitedError, raises
 
 log = structlog.get_logger(__name__)
 
@@ -135,6 +136,7 @@ def rate_limit(name: str) -> Any:
     if setting not in Settings.model_fields:
         raise ValueError(f"no setting {setting} for rate limit {name!r}")
 
+    @raises(RateLimitedError)
     async def check(request: Request, settings: SettingsDep) -> None:
         limiter: Limiter = request.app.state.limiter
         if not limiter.enabled:
@@ -149,10 +151,8 @@ def rate_limit(name: str) -> Any:
             reset_at = await run_in_threadpool(_count, limiter, item, name, key)
         if reset_at is None:
             return
-        raise HTTPException(
-            status_code=429,
-            detail=f"Rate limit exceeded: {item}",
-            headers={"Retry-After": str(max(1, math.ceil(reset_at - time.time())))},
+        raise RateLimitedError(
+            f"Rate limit exceeded: {item}", retry_after=max(1, math.ceil(reset_at - time.time()))
         )
 
     return Depends(check)

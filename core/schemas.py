@@ -9,10 +9,16 @@ from sqlmodel import Field, SQLModel
 T = TypeVar("T")
 
 
-class RequestModel(SQLModel):
-    """A request body or query: unknown fields are refused (422), so nothing is mass-assigned."""
+# The deepest page a list reaches: every integer a client sends is bounded, so none overflows
+# the database's (SQLite's and PostgreSQL's OFFSET are 64-bit).
+MAX_OFFSET = 1_000_000
 
-    model_config = {"extra": "forbid"}
+
+class RequestModel(SQLModel):
+    """A request body or query: unknown fields are refused (422), so nothing is
+    mass-assigned; NaN and infinities are refused where a number is expected."""
+
+    model_config = {"extra": "forbid", "allow_inf_nan": False}
 
     @field_validator("*", mode="after")
     @classmethod
@@ -25,7 +31,7 @@ class RequestModel(SQLModel):
 
 class PageParams(RequestModel):
     limit: int = Field(default=20, ge=1, le=100)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 class ListQuery(PageParams):

@@ -1,7 +1,8 @@
 import uuid
 from datetime import datetime
-from typing import Literal
+from enum import StrEnum
 
+from pydantic import StrictBool
 from sqlmodel import Field
 
 from core.schemas import ListQuery, Page, RequestModel
@@ -15,7 +16,7 @@ class ItemCreate(ItemBase, RequestModel):
 class ItemUpdate(RequestModel):
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=5000)
-    is_completed: bool | None = None
+    is_completed: StrictBool | None = None
 
 
 class ItemRead(ItemBase):
@@ -29,7 +30,16 @@ class ItemPage(Page[ItemRead]):
     pass
 
 
+class ItemSort(StrEnum):
+    """The orders a list takes: by a field, or by `-` and the field for descending."""
+
+    CREATED_AT = "created_at"
+    CREATED_AT_DESC = "-created_at"
+    TITLE = "title"
+    TITLE_DESC = "-title"
+
+
 class ItemQuery(ListQuery):
     q: str | None = Field(default=None, max_length=200, description="Text to find in the title")
     is_completed: bool | None = None
-    sort: Literal["created_at", "-created_at", "title", "-title"] = "-created_at"
+    sort: ItemSort = ItemSort.CREATED_AT_DESC

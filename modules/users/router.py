@@ -4,6 +4,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query, status
 
 from core.config import SettingsDep
 from core.db import SessionDep
+from core.errors import ConflictError, ServiceError, responses
 from core.mail import send_mail
 from core.schemas import PageParams
 from modules.users import service
@@ -20,7 +21,7 @@ def read_me(user: CurrentUser) -> User:
     return user
 
 
-@router.patch("/me", response_model=UserRead)
+@router.patch("/me", response_model=UserRead, responses=responses(ConflictError))
 def update_me(
     user_in: UserUpdateMe,
     user: CurrentUser,
@@ -36,7 +37,7 @@ def update_me(
     return user
 
 
-@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT, responses=responses(ServiceError))
 def change_my_password(
     body: PasswordChange, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> None:
@@ -67,6 +68,7 @@ def list_users(params: Annotated[PageParams, Query()], session: SessionDep) -> U
     response_model=UserRead,
     status_code=status.HTTP_201_CREATED,
     dependencies=[Depends(get_current_superuser)],
+    responses=responses(ConflictError),
 )
 def create_user(user_in: UserCreate, session: SessionDep, settings: SettingsDep) -> User:
     return service.create_user(session=session, user_in=user_in, rounds=settings.BCRYPT_ROUNDS)
@@ -77,7 +79,7 @@ def read_user(user: UserById) -> User:
     return user
 
 
-@router.patch("/{user_id}", response_model=UserRead)
+@router.patch("/{user_id}", response_model=UserRead, responses=responses(ServiceError, ConflictError))
 def update_user(
     user_in: UserUpdate, user: UserById, admin: CurrentSuperuser, session: SessionDep, settings: SettingsDep
 ) -> User:
@@ -86,6 +88,6 @@ def update_user(
     )
 
 
-@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=responses(ServiceError))
 def delete_user(user: UserById, admin: CurrentSuperuser, session: SessionDep) -> None:
     service.delete_user(session=session, user=user, actor=admin)
