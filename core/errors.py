@@ -198,7 +198,8 @@ def _statuses(dependant: Dependant) -> set[int]:
     if dependant.path_params or dependant.query_params or dependant.header_params or dependant.cookie_params:
         found.add(422)
     if dependant.body_params:
-        found |= {413, 422}
+        # 400: a body that cannot be parsed at all (not UTF-8, a broken form), as FastAPI answers.
+        found |= {400, 413, 422}
     for dependency in dependant.dependencies:
         found |= _statuses(dependency)
     return found
@@ -206,9 +207,10 @@ def _statuses(dependant: Dependant) -> set[int]:
 
 def document_errors(router: APIRouter) -> APIRouter:
     """Give each of the router's operations the errors it can answer: those its dependencies
-    are marked with (`raises`), 422 when it takes any parameter or body, 413 when it takes a
-    body. What a route declares itself is kept. Call it before the router is included: the app
-    reads `responses` then; dependencies the inclusion adds document themselves there."""
+    are marked with (`raises`), 422 when it takes any parameter or body, 413 and 400 (cannot be
+    parsed) when it takes a body. What a route declares itself is kept. Call it before the
+    router is included: the app reads `responses` then; dependencies the inclusion adds
+    document themselves there."""
     for route in router.routes:
         if isinstance(route, APIRoute):
             for status in sorted(_statuses(route.dependant)):

@@ -1,9 +1,12 @@
 """Schema building blocks shared by every module."""
 
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Any, Generic, Self, TypeVar
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, GetJsonSchemaHandler, field_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 from sqlmodel import Field, SQLModel
 
 T = TypeVar("T")
@@ -39,6 +42,19 @@ class ListQuery(PageParams):
     to its own columns and may add `q` and equality filters (see `core.crud.list_page`)."""
 
     sort: str = "-created_at"
+
+
+class SortOrder(StrEnum):
+    """An entity's sort orders: a field, or `-` and the field for descending. The schema names
+    each value (`x-enum-varnames`), so a generated client writes `TITLE_DESC`, not `VALUE_3`."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler.resolve_ref_schema(handler(schema))
+        json_schema["x-enum-varnames"] = [member.name for member in cls]
+        return json_schema
 
 
 class Page(BaseModel, Generic[T]):

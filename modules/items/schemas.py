@@ -1,11 +1,10 @@
 import uuid
 from datetime import datetime
-from enum import StrEnum
 
 from pydantic import StrictBool
 from sqlmodel import Field
 
-from core.schemas import ListQuery, Page, RequestModel
+from core.schemas import ListQuery, Page, RequestModel, SortOrder
 from modules.items.models import ItemBase
 
 
@@ -30,9 +29,7 @@ class ItemPage(Page[ItemRead]):
     pass
 
 
-class ItemSort(StrEnum):
-    """The orders a list takes: by a field, or by `-` and the field for descending."""
-
+class ItemSort(SortOrder):
     CREATED_AT = "created_at"
     CREATED_AT_DESC = "-created_at"
     TITLE = "title"

@@ -51,7 +51,7 @@ def change_my_password(
     )
 
 
-@router.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/me", status_code=status.HTTP_204_NO_CONTENT, responses=responses(ServiceError))
 def delete_me(user: CurrentUser, session: SessionDep) -> None:
     """Delete the caller's account, with everything it owns."""
     service.delete_user(session=session, user=user, actor=user)

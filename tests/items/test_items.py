@@ -228,7 +228,7 @@ async def test_operations_are_named_tagged_and_need_a_token(client):
         assert operation["security"] == [{"OAuth2PasswordBearer": []}]
         documented = {"401", "422", "429", "503"}
         documented |= {"404"} if name in {"read", "update", "delete"} else set()
-        documented |= {"409", "413"} if name in {"create", "update"} else set()
+        documented |= {"400", "409", "413"} if name in {"create", "update"} else set()
         assert set(operation["responses"]) - {"200", "201", "204"} == documented, name
 
 
