@@ -2,9 +2,9 @@
 
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any, Generic, Self, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
-from pydantic import BaseModel, GetJsonSchemaHandler, field_validator
+from pydantic import BaseModel, BeforeValidator, GetJsonSchemaHandler, field_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 from sqlmodel import Field, SQLModel
@@ -15,6 +15,16 @@ T = TypeVar("T")
 # The deepest page a list reaches: every integer a client sends is bounded, so none overflows
 # the database's (SQLite's and PostgreSQL's OFFSET are 64-bit).
 MAX_OFFSET = 1_000_000
+
+
+def _a_json_number(value: Any) -> Any:
+    if isinstance(value, str | bool):
+        raise ValueError("Input should be a valid integer")
+    return value
+
+
+# An integer as JSON Schema means one: 3 and 3.0, never "3" or true (plain `int` takes both).
+JsonInt = Annotated[int, BeforeValidator(_a_json_number)]
 
 
 class RequestModel(SQLModel):

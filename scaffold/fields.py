@@ -23,11 +23,12 @@ EXAMPLE_FIELDS = "title:str:200 description:str:5000? is_completed:bool=false"
 _NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 # Strict where JSON has the type itself: `"is_gift": 0` or `"quantity": "1"` is refused, as the
-# schema says. A query string has no types, so the list query's filters take their plain forms.
+# schema says (`3.0` is an integer to JSON Schema, so JsonInt takes it). A query string has no
+# types, so the list query's filters take their plain forms.
 _PYTHON_TYPES = {
     "str": "str",
     "text": "str",
-    "int": "StrictInt",
+    "int": "JsonInt",
     "float": "float",
     "decimal": "Decimal",
     "bool": "StrictBool",
@@ -171,7 +172,7 @@ class FieldSpec:
         return (
             values
             + {
-                "int": ['"many"', "2**31", '"1"', "1.5"],
+                "int": ['"many"', "2**31", '"1"', "1.5", "True"],
                 "float": ['"many"'],
                 "decimal": ['"many"', '"1.234"'],
                 "bool": ['"maybe"', "0"],
