@@ -31,6 +31,10 @@ class ErrorCode(StrEnum):
     """What went wrong, for programs; the README lists when each is answered."""
 
     BAD_REQUEST = "bad_request"
+    LINK_INVALID = "link_invalid"
+    LINK_EXPIRED = "link_expired"
+    LINK_USED = "link_used"
+    WRONG_PASSWORD = "wrong_password"
     UNAUTHORIZED = "unauthorized"
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
@@ -70,15 +74,18 @@ class ValidationErrors(BaseModel):
 
 
 class ServiceError(Exception):
-    """A refusal a client can fix. Services raise it; the handler answers `{"detail", "code"}`."""
+    """A refusal a client can fix. Services raise it; the handler answers `{"detail", "code"}`.
+    A 400 may name its kind with a more precise `code` (`link_expired`)."""
 
     status_code = 400
     code = ErrorCode.BAD_REQUEST
     headers: dict[str, str] | None = None
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, code: ErrorCode | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        if code is not None:
+            self.code = code
 
     def body(self) -> dict[str, object]:
         return {"detail": self.detail, "code": self.code}

@@ -177,7 +177,7 @@ async def test_change_password_with_a_wrong_current_password_is_400(client, user
         headers=user_headers,
     )
     assert r.status_code == 400, r.text
-    assert r.json() == {"detail": "Current password is incorrect", "code": "bad_request"}
+    assert r.json() == {"detail": "Current password is incorrect", "code": "wrong_password"}
     assert (await login(client, "alice@example.com", PASSWORD)).status_code == 200
     assert (await login(client, "alice@example.com", NEW_PASSWORD)).status_code == 401
 
