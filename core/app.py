@@ -13,7 +13,7 @@ from core import discovery, health
 from core.config import API_PREFIX, Settings, get_settings
 from core.db import create_db_engine
 from core.docs import add_docs
-from core.errors import add_error_handlers
+from core.errors import RateLimitedError, add_error_handlers, document_errors, responses
 from core.logging import configure_logging
 from core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from core.naming import singular
@@ -80,14 +80,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(RequestContextMiddleware)
 
-    app.include_router(health.router)
+    app.include_router(document_errors(health.router))
     for feature in discovery.routers():
         tag = feature.name.replace("_", "-")
         app.include_router(
-            feature.router,
+            document_errors(feature.router),
             prefix=f"{API_PREFIX}/{feature.name}",
             tags=[tag],
             dependencies=[rate_limit("default")],
+            responses=responses(RateLimitedError),
             generate_unique_id_function=partial(operation_id, rows=_rows_singular(feature.router)),
         )
     return app

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 from core.db import Table
-from core.errors import ConflictError, InvalidReferenceError
+from core.errors import ConflictError, InvalidReferenceError, responses
 from core.naming import singular
 from core.schemas import ListQuery
 
@@ -22,6 +22,9 @@ from core.schemas import ListQuery
 OWNER = "owner_id"
 # Query fields that shape the page; every other field of a list query is an equality filter.
 PAGING = frozenset({"limit", "offset", "sort", "q"})
+
+# What `save` may answer beside the route's own errors, for the `responses=` of create and update.
+SAVE_RESPONSES = responses(ConflictError, InvalidReferenceError)
 
 Row = TypeVar("Row", bound=Table)
 

@@ -15,6 +15,7 @@ from sqlmodel import Field, Session, SQLModel
 from starlette.concurrency import run_in_threadpool
 
 from core.config import Settings
+from core.errors import DatabaseUnavailableError, raises
 from core.naming import table_name
 
 # Deterministic constraint names, so migrations can drop what they created on every backend.
@@ -108,6 +109,7 @@ def create_db_engine(settings: Settings) -> Engine:
     return engine
 
 
+@raises(DatabaseUnavailableError)
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's session. Opening one does no I/O (it connects on first use), so it happens
     on the event loop; closing rolls back and hands the connection back, so that runs in a thread.

@@ -10,6 +10,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.errors import ErrorCode
+
 access_log = structlog.get_logger("access")
 
 # An incoming id is echoed only when it is short and plain; anything else is replaced.
@@ -76,7 +78,8 @@ class BodyLimitMiddleware:
             return
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            await JSONResponse({"detail": TOO_LARGE}, status_code=413)(scope, receive, send)
+            body = {"detail": TOO_LARGE, "code": ErrorCode.BODY_TOO_LARGE}
+            await JSONResponse(body, status_code=413)(scope, receive, send)
             return
         received = 0
 

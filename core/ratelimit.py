@@ -18,13 +18,14 @@ from functools import lru_cache
 from typing import Any
 
 import structlog
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
 from slowapi import Limiter
 from starlette.concurrency import run_in_threadpool
 
 from core.config import Settings, SettingsDep
+from core.errors import RateLimitedError, raises
 
 log = structlog.get_logger(__name__)
 
@@ -137,12 +138,11 @@ def _setting(name: str) -> str:
 
 
 def _refuse(item: RateLimitItem, reset_at: float | None) -> None:
+    """429 with Retry-After once the limit is spent (`reset_at` is when it refills)."""
     if reset_at is None:
         return
-    raise HTTPException(
-        status_code=429,
-        detail=f"Rate limit exceeded: {item}",
-        headers={"Retry-After": str(max(1, math.ceil(reset_at - time.time())))},
+    raise RateLimitedError(
+        f"Rate limit exceeded: {item}", retry_after=max(1, math.ceil(reset_at - time.time()))
     )
 
 
@@ -150,6 +150,7 @@ def rate_limit(name: str) -> Any:
     """A dependency enforcing the limit in setting `RATE_LIMIT_<NAME>`; 429 with Retry-After."""
     setting = _setting(name)
 
+    @raises(RateLimitedError)
     async def check(request: Request, settings: SettingsDep) -> None:
         limiter: Limiter = request.app.state.limiter
         if not limiter.enabled:

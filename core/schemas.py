@@ -1,18 +1,37 @@
 """Schema building blocks shared by every module."""
 
 from collections.abc import Sequence
-from typing import Any, Generic, Self, TypeVar
+from enum import StrEnum
+from typing import Annotated, Any, Generic, Self, TypeVar
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, BeforeValidator, GetJsonSchemaHandler, field_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 from sqlmodel import Field, SQLModel
 
 T = TypeVar("T")
 
 
-class RequestModel(SQLModel):
-    """A request body or query: unknown fields are refused (422), so nothing is mass-assigned."""
+# The deepest page a list reaches: every integer a client sends is bounded, so none overflows
+# the database's (SQLite's and PostgreSQL's OFFSET are 64-bit).
+MAX_OFFSET = 1_000_000
 
-    model_config = {"extra": "forbid"}
+
+def _a_json_number(value: Any) -> Any:
+    if isinstance(value, str | bool):
+        raise ValueError("Input should be a valid integer")
+    return value
+
+
+# An integer as JSON Schema means one: 3 and 3.0, never "3" or true (plain `int` takes both).
+JsonInt = Annotated[int, BeforeValidator(_a_json_number)]
+
+
+class RequestModel(SQLModel):
+    """A request body or query: unknown fields are refused (422), so nothing is
+    mass-assigned; NaN and infinities are refused where a number is expected."""
+
+    model_config = {"extra": "forbid", "allow_inf_nan": False}
 
     @field_validator("*", mode="after")
     @classmethod
@@ -25,7 +44,7 @@ class RequestModel(SQLModel):
 
 class PageParams(RequestModel):
     limit: int = Field(default=20, ge=1, le=100)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 class ListQuery(PageParams):
@@ -33,6 +52,19 @@ class ListQuery(PageParams):
     to its own columns and may add `q` and equality filters (see `core.crud.list_page`)."""
 
     sort: str = "-created_at"
+
+
+class SortOrder(StrEnum):
+    """An entity's sort orders: a field, or `-` and the field for descending. The schema names
+    each value (`x-enum-varnames`), so a generated client writes `TITLE_DESC`, not `VALUE_3`."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler.resolve_ref_schema(handler(schema))
+        json_schema["x-enum-varnames"] = [member.name for member in cls]
+        return json_schema
 
 
 class Page(BaseModel, Generic[T]):

@@ -22,13 +22,16 @@ RESERVED_FIELDS = {"id", "created_at", "updated_at", "owner_id", "q", "sort", "l
 EXAMPLE_FIELDS = "title:str:200 description:str:5000? is_completed:bool=false"
 _NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+# Strict where JSON has the type itself: `"is_gift": 0` or `"quantity": "1"` is refused, as the
+# schema says (`3.0` is an integer to JSON Schema, so JsonInt takes it). A query string has no
+# types, so the list query's filters take their plain forms.
 _PYTHON_TYPES = {
     "str": "str",
     "text": "str",
-    "int": "int",
+    "int": "JsonInt",
     "float": "float",
     "decimal": "Decimal",
-    "bool": "bool",
+    "bool": "StrictBool",
     "date": "date",
     "datetime": "datetime",
     "uuid": "uuid.UUID",
@@ -125,6 +128,12 @@ class FieldSpec:
         """The field in `<Entity>Update`: every field may be left out."""
         return self._field(self.validation_args(), None, python_type=f"{_PYTHON_TYPES[self.kind]} | None")
 
+    def query_field(self) -> tuple[str, list[str]]:
+        """The field in `<Entity>Query`, an equality filter: bounded as the column is."""
+        base = {"int": "int", "bool": "bool"}.get(self.kind, _PYTHON_TYPES[self.kind])
+        args = [arg for arg in self.validation_args() if arg != "min_length=1"]
+        return self._field(args, None, python_type=f"{base} | None")
+
     def _field(
         self, args: list[str], default: object, *, python_type: str | None = None
     ) -> tuple[str, list[str]]:
@@ -167,10 +176,10 @@ class FieldSpec:
         return (
             values
             + {
-                "int": ['"many"', "2**31"],
+                "int": ['"many"', "2**31", '"1"', "1.5", "True"],
                 "float": ['"many"'],
                 "decimal": ['"many"', '"1.234"'],
-                "bool": ['"maybe"'],
+                "bool": ['"maybe"', "0"],
                 "date": ['"2024-13-01"'],
                 "datetime": ['"yesterday"'],
                 "uuid": ['"not-a-uuid"'],

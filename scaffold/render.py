@@ -62,7 +62,6 @@ def render_entity(
         "search": next((spec for spec in specs if spec.searchable), None),
         "filters": [spec for spec in specs if spec.filterable],
         "sorts": sorts,
-        "sort_choices": [f"{sign}{name}" for name in sorts for sign in ("", "-")],
         "unique": [spec for spec in specs if spec.unique],
         "refs": refs,
         "ref_pairs": [f"{python_string(spec.name)}: {python_string(str(spec.target))}" for spec in refs],

@@ -6,7 +6,7 @@ from fastapi import Depends
 
 from core.config import SettingsDep
 from core.db import SessionDep
-from core.errors import NotFoundError, UnauthorizedError
+from core.errors import NotFoundError, UnauthorizedError, raises
 from core.security import InvalidTokenError, TokenType, decode_token
 from modules.auth import service
 from modules.auth.models import AuthSession
@@ -21,6 +21,7 @@ class RefreshToken:
     claims: dict[str, Any]
 
 
+@raises(UnauthorizedError)
 def verified_refresh_token(body: RefreshRequest, settings: SettingsDep) -> RefreshToken:
     """The refresh token in the body, signature and type checked; an access token is refused."""
     try:
@@ -33,6 +34,7 @@ def verified_refresh_token(body: RefreshRequest, settings: SettingsDep) -> Refre
 VerifiedRefreshToken = Annotated[RefreshToken, Depends(verified_refresh_token)]
 
 
+@raises(UnauthorizedError)
 def current_session_id(
     _user: CurrentUser, token: Annotated[str | None, Depends(bearer)], settings: SettingsDep
 ) -> uuid.UUID:
@@ -50,6 +52,7 @@ def current_session_id(
 CurrentSessionId = Annotated[uuid.UUID, Depends(current_session_id)]
 
 
+@raises(NotFoundError)
 def get_owned_session(session_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> AuthSession:
     """One of the caller's usable sessions. Anyone else's, or an ended one, is 404 alike."""
     auth_session = service.get_live_session(session=session, user=user, session_id=session_id)

@@ -6,6 +6,7 @@ from sqlmodel import Field
 from core.db import Table, UTCDateTime, utcnow
 
 USER_AGENT_MAX_LENGTH = 512
+IP_ADDRESS_MAX_LENGTH = 45  # an IPv6 address at its longest
 
 
 class AuthSession(Table, table=True):
@@ -22,4 +23,4 @@ class AuthSession(Table, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Shown to the user in their list of sessions, so they can tell which one to end.
     user_agent: str | None = Field(default=None, max_length=USER_AGENT_MAX_LENGTH)
-    ip_address: str | None = Field(default=None, max_length=45)  # an IPv6 address at its longest
+    ip_address: str | None = Field(default=None, max_length=IP_ADDRESS_MAX_LENGTH)

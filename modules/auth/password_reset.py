@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from core.config import Settings
-from core.errors import ServiceError
+from core.errors import ErrorCode, ServiceError
 from core.mail import Mail, frontend_link
 from core.security import TokenType, create_token
 from modules.auth.service import revoke_all_sessions
@@ -71,9 +71,9 @@ def confirm_password_reset(*, session: Session, token: str, new_password: str, s
         expired=EXPIRED_LINK,
     )
     if not hmac.compare_digest(str(claims.get("pwd", "")), _fingerprint(user, settings.secret_key)):
-        raise ServiceError(USED_LINK)
+        raise ServiceError(USED_LINK, code=ErrorCode.LINK_USED)
     if not reset_password(
         session=session, user=user, new_password=new_password, rounds=settings.BCRYPT_ROUNDS
     ):
-        raise ServiceError(USED_LINK)
+        raise ServiceError(USED_LINK, code=ErrorCode.LINK_USED)
     revoke_all_sessions(session=session, user=user)

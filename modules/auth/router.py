@@ -1,11 +1,10 @@
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, BackgroundTasks, Form, Request, status
 
 from core.config import API_PREFIX, SettingsDep
 from core.db import SessionDep
-from core.errors import ForbiddenError, UnauthorizedError
+from core.errors import ConflictError, ForbiddenError, ServiceError, UnauthorizedError, responses
 from core.mail import send_mail
 from core.ratelimit import rate_limit
 from modules.auth import password_reset, service
@@ -13,6 +12,7 @@ from modules.auth.dependencies import CurrentSessionId, OwnedSession, VerifiedRe
 from modules.auth.schemas import (
     AuthSessionRead,
     EmailRequest,
+    LoginForm,
     PasswordResetConfirm,
     RequestAccepted,
     TokenPair,
@@ -40,6 +40,7 @@ PASSWORD_RESET_ACCEPTED = RequestAccepted(
     response_model=UserRead,
     status_code=status.HTTP_201_CREATED,
     dependencies=[rate_limit("register")],
+    responses=responses(ForbiddenError, ConflictError),
 )
 def register(user_in: UserRegister, session: SessionDep, settings: SettingsDep) -> User:
     if not settings.OPEN_REGISTRATION:
@@ -47,9 +48,11 @@ def register(user_in: UserRegister, session: SessionDep, settings: SettingsDep) 
     return create_user(session=session, user_in=user_in, rounds=settings.BCRYPT_ROUNDS)
 
 
-@router.post("/login", dependencies=[rate_limit("login")])
+@router.post(
+    "/login", dependencies=[rate_limit("login")], responses=responses(UnauthorizedError, ForbiddenError)
+)
 def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[LoginForm, Form()],
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -99,7 +102,7 @@ def request_verification(
     return VERIFICATION_ACCEPTED
 
 
-@router.post("/verify/confirm", response_model=UserRead)
+@router.post("/verify/confirm", response_model=UserRead, responses=responses(ServiceError))
 def confirm_verification(body: VerificationConfirm, session: SessionDep, settings: SettingsDep) -> User:
     return verification.confirm_email(session=session, token=body.token, settings=settings)
 
@@ -119,7 +122,9 @@ def request_password_reset(
     return PASSWORD_RESET_ACCEPTED
 
 
-@router.post("/password-reset/confirm", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/password-reset/confirm", status_code=status.HTTP_204_NO_CONTENT, responses=responses(ServiceError)
+)
 def confirm_password_reset(body: PasswordResetConfirm, session: SessionDep, settings: SettingsDep) -> None:
     """Set a new password; the link then stops working, and so do all the account's sessions."""
     password_reset.confirm_password_reset(

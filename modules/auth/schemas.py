@@ -18,6 +18,18 @@ class TokenPair(SQLModel):
     expires_in: int = Field(description="Seconds until the access token expires")
 
 
+class LoginForm(SQLModel):
+    """The OAuth2 password flow's form (what `/docs` sends): `username` is the email address.
+    Not a RequestModel: whatever is wrong with the credentials, login answers the same 401."""
+
+    username: str = Field(max_length=320)
+    password: str = Field(max_length=1024)
+    grant_type: Literal["password"] | None = None
+    scope: str = Field(default="", max_length=1024)
+    client_id: str | None = Field(default=None, max_length=1024)
+    client_secret: str | None = Field(default=None, max_length=1024)
+
+
 class RefreshRequest(RequestModel):
     refresh_token: str = Field(max_length=4096)
 

@@ -11,7 +11,7 @@ from core.config import Settings
 from core.db import utcnow
 from core.errors import UnauthorizedError
 from core.security import TokenType, create_token, verify_password
-from modules.auth.models import USER_AGENT_MAX_LENGTH, AuthSession
+from modules.auth.models import IP_ADDRESS_MAX_LENGTH, USER_AGENT_MAX_LENGTH, AuthSession
 from modules.auth.schemas import TokenPair
 from modules.users.models import User
 from modules.users.service import expire_sign_ins, get_user, get_user_by_email
@@ -80,8 +80,9 @@ def start_session(
             user_id=user.id,
             refresh_token_hash=issued.refresh_token_hash,
             expires_at=issued.expires_at,
+            # Both come from the client as it likes (a proxy header, a socket path): cut to fit.
             user_agent=user_agent[:USER_AGENT_MAX_LENGTH] if user_agent else None,
-            ip_address=ip_address,
+            ip_address=ip_address[:IP_ADDRESS_MAX_LENGTH] if ip_address else None,
         )
     )
     session.commit()

@@ -1,5 +1,6 @@
 import uuid
 
+from pydantic import StrictBool
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
@@ -9,7 +10,7 @@ from core.db import Table
 class ItemBase(SQLModel):
     title: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=5000)
-    is_completed: bool = False
+    is_completed: StrictBool = False
 
 
 class Item(ItemBase, Table, table=True):

@@ -13,7 +13,7 @@ from modules.users.dependencies import CurrentUser
 router = APIRouter()
 
 
-@router.post("", response_model=ItemRead, status_code=status.HTTP_201_CREATED)
+@router.post("", response_model=ItemRead, status_code=status.HTTP_201_CREATED, responses=crud.SAVE_RESPONSES)
 def create_item(item_in: ItemCreate, user: CurrentUser, session: SessionDep) -> Item:
     return service.create_item(session=session, owner_id=user.id, item_in=item_in)
 
@@ -30,7 +30,7 @@ def read_item(item: OwnedItem) -> Item:
     return item
 
 
-@router.patch("/{item_id}", response_model=ItemRead)
+@router.patch("/{item_id}", response_model=ItemRead, responses=crud.SAVE_RESPONSES)
 def update_item(item_in: ItemUpdate, item: OwnedItem, session: SessionDep) -> Item:
     return service.update_item(session=session, item=item, item_in=item_in)
 

@@ -1,10 +1,10 @@
 import uuid
 from datetime import datetime
-from typing import Literal
 
+from pydantic import StrictBool
 from sqlmodel import Field
 
-from core.schemas import ListQuery, Page, RequestModel
+from core.schemas import ListQuery, Page, RequestModel, SortOrder
 from modules.items.models import ItemBase
 
 
@@ -15,7 +15,7 @@ class ItemCreate(ItemBase, RequestModel):
 class ItemUpdate(RequestModel):
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=5000)
-    is_completed: bool | None = None
+    is_completed: StrictBool | None = None
 
 
 class ItemRead(ItemBase):
@@ -29,7 +29,14 @@ class ItemPage(Page[ItemRead]):
     pass
 
 
+class ItemSort(SortOrder):
+    CREATED_AT = "created_at"
+    CREATED_AT_DESC = "-created_at"
+    TITLE = "title"
+    TITLE_DESC = "-title"
+
+
 class ItemQuery(ListQuery):
     q: str | None = Field(default=None, max_length=200, description="Text to find in the title")
     is_completed: bool | None = None
-    sort: Literal["created_at", "-created_at", "title", "-title"] = "-created_at"
+    sort: ItemSort = ItemSort.CREATED_AT_DESC

@@ -8,7 +8,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from core.config import API_PREFIX, SettingsDep
 from core.db import SessionDep
-from core.errors import ForbiddenError, NotFoundError, UnauthorizedError
+from core.errors import ForbiddenError, NotFoundError, UnauthorizedError, raises
 from core.security import InvalidTokenError, TokenType, decode_token
 from modules.users import service
 from modules.users.models import User
@@ -17,6 +17,7 @@ from modules.users.models import User
 bearer = OAuth2PasswordBearer(tokenUrl=f"{API_PREFIX}/auth/login", auto_error=False)
 
 
+@raises(UnauthorizedError)
 def get_current_user(
     request: Request,
     session: SessionDep,
@@ -45,6 +46,7 @@ def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
+@raises(ForbiddenError)
 def get_current_superuser(user: CurrentUser) -> User:
     if not user.is_superuser:
         raise ForbiddenError("Superuser privileges required")
@@ -54,6 +56,7 @@ def get_current_superuser(user: CurrentUser) -> User:
 CurrentSuperuser = Annotated[User, Depends(get_current_superuser)]
 
 
+@raises(NotFoundError)
 def get_user_by_id(user_id: uuid.UUID, session: SessionDep, _admin: CurrentSuperuser) -> User:
     user = service.get_user(session=session, user_id=user_id)
     if user is None:

@@ -4,6 +4,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, status
 
 from core.config import SettingsDep
 from core.db import SessionDep
+from core.errors import ConflictError, ServiceError, responses
 from core.mail import send_mail
 from core.ratelimit import enforce_rate_limit, rate_limit
 from core.schemas import PageParams
@@ -20,7 +21,7 @@ def read_me(user: CurrentUser) -> User:
     return user
 
 
-@router.patch("/me", response_model=UserRead)
+@router.patch("/me", response_model=UserRead, responses=responses(ConflictError))
 def update_me(
     user_in: UserUpdateMe,
     user: CurrentUser,
@@ -40,7 +41,10 @@ def update_me(
 
 
 @router.post(
-    "/me/password", status_code=status.HTTP_204_NO_CONTENT, dependencies=[rate_limit("password_change")]
+    "/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[rate_limit("password_change")],
+    responses=responses(ServiceError),
 )
 def change_my_password(
     body: PasswordChange, user: CurrentUser, session: SessionDep, settings: SettingsDep
@@ -55,7 +59,7 @@ def change_my_password(
     )
 
 
-@router.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/me", status_code=status.HTTP_204_NO_CONTENT, responses=responses(ServiceError))
 def delete_me(user: CurrentUser, session: SessionDep) -> None:
     """Delete the caller's account, with everything it owns."""
     service.delete_user(session=session, user=user, actor=user)
@@ -72,6 +76,7 @@ def list_users(params: Annotated[PageParams, Query()], session: SessionDep) -> U
     response_model=UserRead,
     status_code=status.HTTP_201_CREATED,
     dependencies=[Depends(get_current_superuser)],
+    responses=responses(ConflictError),
 )
 def create_user(user_in: UserCreate, session: SessionDep, settings: SettingsDep) -> User:
     return service.create_user(session=session, user_in=user_in, rounds=settings.BCRYPT_ROUNDS)
@@ -82,7 +87,7 @@ def read_user(user: UserById) -> User:
     return user
 
 
-@router.patch("/{user_id}", response_model=UserRead)
+@router.patch("/{user_id}", response_model=UserRead, responses=responses(ServiceError, ConflictError))
 def update_user(
     user_in: UserUpdate, user: UserById, admin: CurrentSuperuser, session: SessionDep, settings: SettingsDep
 ) -> User:
@@ -91,6 +96,6 @@ def update_user(
     )
 
 
-@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=responses(ServiceError))
 def delete_user(user: UserById, admin: CurrentSuperuser, session: SessionDep) -> None:
     service.delete_user(session=session, user=user, actor=admin)

@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, EmailStr
+from pydantic import AfterValidator, EmailStr, StrictBool
 from sqlmodel import Field, SQLModel
 
 from core.schemas import Page, RequestModel
@@ -10,8 +10,6 @@ from core.security import MAX_PASSWORD_BYTES, MIN_PASSWORD_LENGTH
 
 
 def _check_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters long")
     if len(password.encode()) > MAX_PASSWORD_BYTES:
         raise ValueError(f"Password must be at most {MAX_PASSWORD_BYTES} bytes in UTF-8")
     return password
@@ -19,7 +17,16 @@ def _check_password(password: str) -> str:
 
 # Emails are compared and stored lower-cased: "A@x.io" and "a@x.io" are one account.
 Email = Annotated[EmailStr, AfterValidator(str.lower)]
-NewPassword = Annotated[str, AfterValidator(_check_password)]
+# The schema's maxLength counts characters; the limit is bytes, which the validator checks.
+NewPassword = Annotated[
+    str,
+    Field(
+        min_length=MIN_PASSWORD_LENGTH,
+        description=f"{MIN_PASSWORD_LENGTH} characters to {MAX_PASSWORD_BYTES} bytes in UTF-8",
+        schema_extra={"json_schema_extra": {"maxLength": MAX_PASSWORD_BYTES}},
+    ),
+    AfterValidator(_check_password),
+]
 FullName = Annotated[str | None, Field(max_length=255)]
 
 
@@ -34,10 +41,10 @@ class UserRegister(RequestModel):
 class UserCreate(UserRegister):
     """A superuser creating an account."""
 
-    is_active: bool = True
-    is_superuser: bool = False
+    is_active: StrictBool = True
+    is_superuser: StrictBool = False
     # A superuser vouches for the address unless they say otherwise.
-    is_verified: bool = True
+    is_verified: StrictBool = True
 
 
 class UserUpdateMe(RequestModel):
@@ -49,9 +56,9 @@ class UserUpdate(UserUpdateMe):
     """A superuser editing any account."""
 
     password: NewPassword | None = None
-    is_active: bool | None = None
-    is_superuser: bool | None = None
-    is_verified: bool | None = None
+    is_active: StrictBool | None = None
+    is_superuser: StrictBool | None = None
+    is_verified: StrictBool | None = None
 
 
 class PasswordChange(RequestModel):

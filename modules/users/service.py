@@ -6,7 +6,7 @@ from sqlmodel import Session, col, select
 
 from core.config import Settings
 from core.db import utcnow
-from core.errors import ConflictError, ServiceError
+from core.errors import ConflictError, ErrorCode, ServiceError
 from core.schemas import PageParams
 from core.security import hash_password, verify_password
 from modules.users.models import User
@@ -103,7 +103,7 @@ def change_password(
 ) -> None:
     """Set a new password; every session started before now stops working."""
     if not verify_password(current_password, user.hashed_password, rounds=rounds):
-        raise ServiceError("Current password is incorrect")
+        raise ServiceError("Current password is incorrect", code=ErrorCode.WRONG_PASSWORD)
     _set_password(user, new_password, rounds=rounds)
     _save(session, user)
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session
 
 from core.config import Settings
-from core.errors import ServiceError
+from core.errors import ErrorCode, ServiceError
 from core.mail import Mail, frontend_link
 from core.security import ExpiredTokenError, InvalidTokenError, TokenType, create_token, decode_token
 from modules.users.models import User
@@ -101,11 +101,11 @@ def user_from_link(
         claims = decode_token(token, secret=settings.secret_key, token_type=token_type)
         user = get_user(session=session, user_id=uuid.UUID(claims["sub"]))
     except ExpiredTokenError as exc:
-        raise ServiceError(expired) from exc
+        raise ServiceError(expired, code=ErrorCode.LINK_EXPIRED) from exc
     except (InvalidTokenError, ValueError) as exc:
-        raise ServiceError(invalid) from exc
+        raise ServiceError(invalid, code=ErrorCode.LINK_INVALID) from exc
     if user is None or not user.is_active:
-        raise ServiceError(invalid)
+        raise ServiceError(invalid, code=ErrorCode.LINK_INVALID)
     return user, claims
 
 
@@ -121,9 +121,9 @@ def confirm_email(*, session: Session, token: str, settings: Settings) -> User:
     if "replaces" in claims:
         return _confirm_change(session, user, claims)
     if claims.get("email") != user.email:
-        raise ServiceError(STALE_LINK)
+        raise ServiceError(STALE_LINK, code=ErrorCode.LINK_USED)
     if user.is_verified:
-        raise ServiceError(USED_LINK)
+        raise ServiceError(USED_LINK, code=ErrorCode.LINK_USED)
     user.is_verified = True
     session.add(user)
     session.commit()

@@ -47,7 +47,7 @@ def bearer(token):
 
 def assert_unauthorized(r, detail="Invalid or expired token"):
     assert r.status_code == 401, r.text
-    assert r.json() == {"detail": detail}
+    assert r.json() == {"detail": detail, "code": "unauthorized"}
     assert r.headers["www-authenticate"] == "Bearer"
 
 

@@ -9,7 +9,7 @@ from modules.auth.models import AuthSession
 from tests.helpers import PASSWORD, TEST_SECRET_KEY
 
 LOGIN = "/api/v1/auth/login"
-FAILED = {"detail": "Incorrect email or password"}
+FAILED = {"detail": "Incorrect email or password", "code": "unauthorized"}
 
 
 async def login(client, email, password=PASSWORD):
@@ -91,7 +91,7 @@ async def test_login_failures_cannot_be_told_apart(client, user, make_user):
         await login(client, "sleepy@example.com"),
     ]
     assert {(r.status_code, r.text, r.headers["www-authenticate"]) for r in answers} == {
-        (401, '{"detail":"Incorrect email or password"}', "Bearer")
+        (401, '{"detail":"Incorrect email or password","code":"unauthorized"}', "Bearer")
     }
 
 

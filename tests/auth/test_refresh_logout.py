@@ -16,7 +16,7 @@ from tests.helpers import PASSWORD, TEST_SECRET_KEY
 
 REFRESH = "/api/v1/auth/refresh"
 LOGOUT = "/api/v1/auth/logout"
-INVALID = {"detail": "Invalid or expired refresh token"}
+INVALID = {"detail": "Invalid or expired refresh token", "code": "unauthorized"}
 
 
 async def login(client, email="alice@example.com", password=PASSWORD):

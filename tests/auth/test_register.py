@@ -73,7 +73,7 @@ async def test_register_stores_the_email_lower_cased(client, db):
 async def test_register_taken_email_in_any_case_is_409(client, db, user, email):
     r = await client.post(REGISTER, json={"email": email, "password": PASSWORD})
     assert r.status_code == 409, r.text
-    assert r.json() == {"detail": "A user with this email already exists"}
+    assert r.json() == {"detail": "A user with this email already exists", "code": "conflict"}
     assert emails(db) == ["alice@example.com"]
 
 
@@ -159,5 +159,5 @@ async def test_register_with_a_privilege_field_is_422_and_creates_nobody(client,
 async def test_register_when_registration_is_closed_is_403(closed_client, db):
     r = await closed_client.post(REGISTER, json={"email": "bob@example.com", "password": PASSWORD})
     assert r.status_code == 403, r.text
-    assert r.json() == {"detail": "Registration is closed"}
+    assert r.json() == {"detail": "Registration is closed", "code": "forbidden"}
     assert emails(db) == []

@@ -20,8 +20,11 @@ REQUEST = "/api/v1/auth/password-reset/request"
 CONFIRM = "/api/v1/auth/password-reset/confirm"
 LOGIN = "/api/v1/auth/login"
 NEW_PASSWORD = "a brand new password"
-USED = {"detail": "Password reset link has already been used, or the password has changed since"}
-INVALID = {"detail": "Invalid password reset token"}
+USED = {
+    "detail": "Password reset link has already been used, or the password has changed since",
+    "code": "link_used",
+}
+INVALID = {"detail": "Invalid password reset token", "code": "link_invalid"}
 
 
 @pytest.fixture
@@ -168,7 +171,10 @@ async def test_an_expired_link_is_400(client: httpx.AsyncClient, bob: User, sett
     )
     r = await client.post(CONFIRM, json={"token": token, "new_password": NEW_PASSWORD})
     assert r.status_code == 400
-    assert r.json() == {"detail": "Password reset link has expired; ask for a new one"}
+    assert r.json() == {
+        "detail": "Password reset link has expired; ask for a new one",
+        "code": "link_expired",
+    }
 
 
 async def test_a_link_for_a_deactivated_account_is_400(

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlmodel import Session, col, select
 
 from core.config import Settings
@@ -91,6 +92,18 @@ async def test_a_long_user_agent_is_cut_to_fit(client: httpx.AsyncClient) -> Non
     assert session["user_agent"] == "x" * 512
 
 
+@pytest.mark.usefixtures("bob")
+async def test_a_client_address_longer_than_its_column_is_cut_to_fit(app: FastAPI) -> None:
+    # A server behind a proxy takes the address from a header, or gives a socket path: the
+    # login must not fail (PostgreSQL refuses a value longer than the column) for its length.
+    address = "fd00:" + "a" * 100
+    transport = httpx.ASGITransport(app=app, client=(address, 4242))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        tokens = await _login(client)
+        [session] = (await client.get(SESSIONS, headers=_auth(tokens))).json()
+    assert session["ip_address"] == address[:45]
+
+
 async def test_the_list_leaves_out_ended_sessions_and_other_peoples(
     client: httpx.AsyncClient,
     bob: User,
@@ -144,7 +157,7 @@ async def test_ending_an_ended_session_is_404(client: httpx.AsyncClient) -> None
     assert (await client.delete(url, headers=_auth(phone))).status_code == 204
     r = await client.delete(url, headers=_auth(phone))
     assert r.status_code == 404
-    assert r.json() == {"detail": "Session not found"}
+    assert r.json() == {"detail": "Session not found", "code": "not_found"}
 
 
 @pytest.mark.usefixtures("bob")
@@ -158,7 +171,7 @@ async def test_someone_elses_session_is_404_and_keeps_working(
     carols = r.json()
     r = await client.delete(f"{SESSIONS}/{bobs_session['id']}", headers=_auth(carols))
     assert r.status_code == 404
-    assert r.json() == {"detail": "Session not found"}
+    assert r.json() == {"detail": "Session not found", "code": "not_found"}
     assert await _refresh(client, bobs) == 200
 
 

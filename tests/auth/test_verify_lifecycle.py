@@ -89,14 +89,14 @@ async def test_a_link_works_once(client: httpx.AsyncClient, outbox: Outbox) -> N
     assert (await client.post(CONFIRM, json={"token": token})).status_code == 200
     r = await client.post(CONFIRM, json={"token": token})
     assert r.status_code == 400
-    assert r.json() == {"detail": "Verification link has already been used"}
+    assert r.json() == {"detail": "Verification link has already been used", "code": "link_used"}
 
 
 async def test_an_expired_link_is_400(client: httpx.AsyncClient, bob: User, settings: Settings) -> None:
     token = _verify_token(bob, settings, lifetime=timedelta(seconds=-1))
     r = await client.post(CONFIRM, json={"token": token})
     assert r.status_code == 400
-    assert r.json() == {"detail": "Verification link has expired; ask for a new one"}
+    assert r.json() == {"detail": "Verification link has expired; ask for a new one", "code": "link_expired"}
 
 
 @pytest.mark.usefixtures("bob")
@@ -111,14 +111,14 @@ async def test_a_tampered_link_is_400(
     forged = f"{head}.{payload}.{signature}"
     r = await client.post(CONFIRM, json={"token": forged})
     assert r.status_code == 400
-    assert r.json() == {"detail": "Invalid verification token"}
+    assert r.json() == {"detail": "Invalid verification token", "code": "link_invalid"}
 
 
 async def test_a_link_signed_with_another_key_is_400(client: httpx.AsyncClient, bob: User) -> None:
     other = make_settings("sqlite://", SECRET_KEY="another-secret-key-that-is-long-enough-too")
     r = await client.post(CONFIRM, json={"token": _verify_token(bob, other, lifetime=timedelta(hours=1))})
     assert r.status_code == 400
-    assert r.json() == {"detail": "Invalid verification token"}
+    assert r.json() == {"detail": "Invalid verification token", "code": "link_invalid"}
 
 
 async def test_tokens_for_other_purposes_do_not_verify(
@@ -131,7 +131,7 @@ async def test_tokens_for_other_purposes_do_not_verify(
     for token in (access_token, reset_token, "not-a-jwt"):
         r = await client.post(CONFIRM, json={"token": token})
         assert r.status_code == 400, token
-        assert r.json() == {"detail": "Invalid verification token"}
+        assert r.json() == {"detail": "Invalid verification token", "code": "link_invalid"}
 
 
 @pytest.mark.usefixtures("bob")
@@ -154,7 +154,7 @@ async def test_a_link_for_a_deactivated_account_is_400(
     db.commit()
     r = await client.post(CONFIRM, json={"token": token})
     assert r.status_code == 400
-    assert r.json() == {"detail": "Invalid verification token"}
+    assert r.json() == {"detail": "Invalid verification token", "code": "link_invalid"}
 
 
 async def test_changing_an_unverified_accounts_email_verifies_the_new_one_once_followed(
@@ -195,7 +195,10 @@ async def test_a_link_sent_to_an_old_address_is_400(
     assert (await client.post(CONFIRM, json={"token": change})).status_code == 200
     r = await client.post(CONFIRM, json={"token": token})
     assert r.status_code == 400
-    assert r.json() == {"detail": "Verification link was sent to an address this account no longer uses"}
+    assert r.json() == {
+        "detail": "Verification link was sent to an address this account no longer uses",
+        "code": "link_used",
+    }
 
 
 async def test_users_cannot_mark_themselves_verified(
@@ -260,7 +263,7 @@ async def test_with_required_verification_a_wrong_password_is_still_just_401(str
     async with strict_client as client:
         r = await client.post(LOGIN, data={"username": "bob@example.com", "password": "wrong password"})
     assert r.status_code == 401
-    assert r.json() == {"detail": "Incorrect email or password"}
+    assert r.json() == {"detail": "Incorrect email or password", "code": "unauthorized"}
 
 
 @pytest.mark.usefixtures("bob")

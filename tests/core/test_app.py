@@ -104,7 +104,7 @@ async def test_body_over_the_limit_with_content_length_is_413_json(
 
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/json"
-    assert response.json() == {"detail": "Request body too large"}
+    assert response.json() == {"detail": "Request body too large", "code": "body_too_large"}
     assert "X-Request-ID" in response.headers
 
 
@@ -114,7 +114,7 @@ async def test_body_over_the_limit_is_413_even_where_the_route_reads_no_body(
     response = await client.request("GET", "/health", content=b"x" * (MIB + 1))
 
     assert response.status_code == 413
-    assert response.json() == {"detail": "Request body too large"}
+    assert response.json() == {"detail": "Request body too large", "code": "body_too_large"}
 
 
 async def test_streamed_body_over_the_limit_is_413_json(
@@ -136,7 +136,7 @@ async def test_streamed_body_over_the_limit_is_413_json(
     response = await client.send(request)
 
     assert response.status_code == 413
-    assert response.json() == {"detail": "Request body too large"}
+    assert response.json() == {"detail": "Request body too large", "code": "body_too_large"}
     assert "X-Request-ID" in response.headers
 
 
@@ -174,7 +174,7 @@ async def test_unhandled_error_is_a_plain_500_with_the_request_id(
     response = await client.get("/boom", headers={"X-Request-ID": "req-500"})
 
     assert response.status_code == 500
-    assert response.json() == {"detail": "Internal server error"}
+    assert response.json() == {"detail": "Internal server error", "code": "internal_error"}
     assert response.headers["X-Request-ID"] == "req-500"
     assert "kaboom" not in response.text
     assert "Traceback" not in response.text

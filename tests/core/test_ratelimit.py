@@ -43,7 +43,7 @@ async def test_over_the_default_limit_is_429_json_with_retry_after(
 
     assert statuses == [401] * 5
     assert response.status_code == 429
-    assert response.json() == {"detail": "Rate limit exceeded: 5 per 1 minute"}
+    assert response.json() == {"detail": "Rate limit exceeded: 5 per 1 minute", "code": "rate_limited"}
     assert 1 <= int(response.headers["Retry-After"]) <= 60
     assert "X-Request-ID" in response.headers
 

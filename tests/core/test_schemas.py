@@ -1,11 +1,12 @@
 """Shared schema blocks: request bodies refuse unknown fields; pages carry their paging."""
 
+import math
 from types import SimpleNamespace
 
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from core.schemas import Page, PageParams, RequestModel
+from core.schemas import JsonInt, Page, PageParams, RequestModel, SortOrder
 
 
 class Body(RequestModel):
@@ -48,3 +49,39 @@ def test_page_reads_rows_by_attribute() -> None:
     page = RowPage.of(rows, total=7, params=PageParams(limit=2, offset=4))
 
     assert page.model_dump() == {"items": [{"name": "a"}, {"name": "b"}], "total": 7, "limit": 2, "offset": 4}
+
+
+class Counted(RequestModel):
+    count: JsonInt
+    ratio: float = 1.0
+
+
+@pytest.mark.parametrize("count", [3, 3.0])
+def test_an_integer_is_what_json_schema_calls_one(count: object) -> None:
+    assert Counted.model_validate({"count": count}).count == 3
+
+
+@pytest.mark.parametrize("count", ["3", True, 3.5])
+def test_an_integer_is_never_text_a_flag_or_a_fraction(count: object) -> None:
+    with pytest.raises(ValidationError, match="count"):
+        Counted.model_validate({"count": count})
+
+
+@pytest.mark.parametrize("ratio", [math.nan, math.inf, -math.inf])
+def test_a_request_number_is_finite(ratio: float) -> None:
+    # JSON has no NaN: a request with one is refused, and no answer has to carry it.
+    with pytest.raises(ValidationError, match="ratio"):
+        Counted.model_validate({"count": 1, "ratio": ratio})
+
+
+class Order(SortOrder):
+    NAME = "name"
+    NAME_DESC = "-name"
+
+
+def test_a_sort_order_names_its_values_for_client_generators() -> None:
+    class Query(RequestModel):
+        sort: Order = Order.NAME
+
+    schema = Query.model_json_schema()["$defs"]["Order"]
+    assert (schema["enum"], schema["x-enum-varnames"]) == (["name", "-name"], ["NAME", "NAME_DESC"])

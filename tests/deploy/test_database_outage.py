@@ -74,7 +74,7 @@ def test_the_service_answers_503_while_the_database_is_down_and_recovers_by_itse
         down = http.get(ME, headers=headers)
         answered_in = time.perf_counter() - started
         assert down.status_code == 503, down.text
-        assert down.json() == {"detail": DATABASE_UNAVAILABLE}
+        assert down.json() == {"detail": DATABASE_UNAVAILABLE, "code": "database_unavailable"}
         assert http.patch(ME, json={"full_name": "lost"}, headers=headers).status_code == 503
         login = http.post("/api/v1/auth/login", data={"username": "a@example.com", "password": PASSWORD})
         assert login.status_code == 503
@@ -115,7 +115,7 @@ async def test_an_unreachable_database_answers_503_and_the_process_stays_live() 
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         r = await client.get(ME, headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 503
-        assert r.json() == {"detail": DATABASE_UNAVAILABLE}
+        assert r.json() == {"detail": DATABASE_UNAVAILABLE, "code": "database_unavailable"}
         assert r.headers["Retry-After"] == "5"
         assert (await client.get("/health")).status_code == 200
         assert (await client.get("/health/ready")).status_code == 503

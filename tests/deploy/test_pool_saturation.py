@@ -35,7 +35,7 @@ async def test_a_request_that_finds_no_free_connection_in_time_gets_503(postgres
             r = await client.get("/api/v1/users/me", headers=headers)
             waited = time.perf_counter() - started
         assert r.status_code == 503
-        assert r.json() == {"detail": DATABASE_UNAVAILABLE}
+        assert r.json() == {"detail": DATABASE_UNAVAILABLE, "code": "database_unavailable"}
         assert POOL_TIMEOUT <= waited < POOL_TIMEOUT + 2
         assert (await client.get("/api/v1/users/me", headers=headers)).status_code == 401
     app.state.engine.dispose()

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
+from core.schemas import MAX_OFFSET
 from modules.items.models import Item
 from tests.helpers import query_plan
 
@@ -40,6 +41,7 @@ INVALID = [
     ("description", "x" * 5001),
     ("is_completed", None),
     ("is_completed", "maybe"),
+    ("is_completed", 0),
 ]
 SORTS = ["created_at", "title"]
 FILTERS = ["is_completed"]
@@ -157,9 +159,13 @@ async def test_delete_then_read_is_404(client, headers):
 
 async def test_unknown_id_is_404(client, headers):
     missing = f"{URL}/00000000-0000-4000-8000-000000000000"
-    assert (await client.get(missing, headers=headers)).status_code == 404
-    assert (await client.patch(missing, json=SECOND, headers=headers)).status_code == 404
-    assert (await client.delete(missing, headers=headers)).status_code == 404
+    not_found = {"detail": "Item not found", "code": "not_found"}
+    for r in [
+        await client.get(missing, headers=headers),
+        await client.patch(missing, json=SECOND, headers=headers),
+        await client.delete(missing, headers=headers),
+    ]:
+        assert (r.status_code, r.json()) == (404, not_found)
     assert (await client.get(f"{URL}/not-a-uuid", headers=headers)).status_code == 422
 
 
@@ -173,7 +179,10 @@ async def test_list_pages_through_everything(client, headers):
     assert [row["id"] for row in r.json()["items"]] == [second["id"]]
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"offset": -1}, {"sort": "nope"}])
+BAD_PAGES = [{"limit": 0}, {"limit": 101}, {"offset": -1}, {"offset": MAX_OFFSET + 1}, {"offset": 2**63}]
+
+
+@pytest.mark.parametrize("params", [*BAD_PAGES, {"sort": "nope"}])
 async def test_list_refuses_bad_paging_and_sorting(client, headers, params):
     r = await client.get(URL, params=params, headers=headers)
     assert r.status_code == 422, r.text
@@ -226,6 +235,10 @@ async def test_operations_are_named_tagged_and_need_a_token(client):
         operation = operations[f"items-{name}"]
         assert operation["tags"] == ["items"]
         assert operation["security"] == [{"OAuth2PasswordBearer": []}]
+        documented = {"401", "422", "429", "503"}
+        documented |= {"404"} if name in {"read", "update", "delete"} else set()
+        documented |= {"400", "409", "413"} if name in {"create", "update"} else set()
+        assert set(operation["responses"]) - {"200", "201", "204"} == documented, name
 
 
 async def test_items_belong_to_their_owner(client, headers, db, make_user, headers_for):
