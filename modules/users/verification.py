@@ -134,7 +134,7 @@ def _confirm_change(session: Session, user: User, claims: dict[str, Any]) -> Use
     """Set the address a change link was mailed to, now proven. Only while the account still
     uses the address the link replaces: once followed (or after another change) it is dead."""
     if claims["email"] == user.email:
-        raise ServiceError(USED_LINK)
+        raise ServiceError(USED_LINK, code=ErrorCode.LINK_USED)
     if claims["replaces"] != user.email:
-        raise ServiceError(STALE_LINK)
+        raise ServiceError(STALE_LINK, code=ErrorCode.LINK_USED)
     return change_email(session=session, user=user, email=str(claims["email"]))

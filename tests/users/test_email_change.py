@@ -71,7 +71,7 @@ async def test_a_change_link_works_once(
     r = await client.post(CONFIRM, json={"token": token})
 
     assert r.status_code == 400
-    assert r.json() == {"detail": "Verification link has already been used"}
+    assert r.json() == {"detail": "Verification link has already been used", "code": "link_used"}
 
 
 async def test_a_change_link_dies_when_another_change_is_confirmed_first(
@@ -87,7 +87,10 @@ async def test_a_change_link_dies_when_another_change_is_confirmed_first(
     r = await client.post(CONFIRM, json={"token": first})
 
     assert r.status_code == 400
-    assert r.json() == {"detail": "Verification link was sent to an address this account no longer uses"}
+    assert r.json() == {
+        "detail": "Verification link was sent to an address this account no longer uses",
+        "code": "link_used",
+    }
 
 
 async def test_an_address_taken_before_the_link_is_followed_is_409(
