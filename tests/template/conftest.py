@@ -21,6 +21,12 @@ COOKIECUTTER_VERSION = "2.7.1"
 CACHE = Path.home() / ".cache" / "fastapi-modulith"
 COOKIECUTTER_VENV = CACHE / f"cookiecutter-{COOKIECUTTER_VERSION}"
 COOKIECUTTER = COOKIECUTTER_VENV / "bin" / "cookiecutter"
+# HOME is private to each run, but uv's cache stays the machine's, as for a user's next project.
+UV_CACHE = os.environ.get("UV_CACHE_DIR") or str(
+    Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "uv"
+)
+# One line per template variant (and make run), shown in the terminal summary.
+TEMPLATE_TIMES: list[str] = []
 
 
 def clean_path() -> str:
@@ -38,9 +44,11 @@ def user_env(home: Path, **extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "COV_CORE_SOURCE", "COVERAGE_PROCESS_START"}
+        if key not in {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "MAKEFLAGS", "MAKELEVEL", "MFLAGS"}
+        # This run's coverage hooks would follow the command into the user's project.
+        and not key.startswith(("COVERAGE_", "COV_CORE_"))
     }
-    env.update(PATH=clean_path(), HOME=str(home), **extra)
+    env.update(PATH=clean_path(), HOME=str(home), UV_CACHE_DIR=UV_CACHE, **extra)
     return env
 
 
@@ -95,3 +103,10 @@ def generate(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
         return project
 
     return make
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if TEMPLATE_TIMES:
+        terminalreporter.write_sep("-", "template variants")
+        for line in TEMPLATE_TIMES:
+            terminalreporter.write_line(line)
