@@ -14,10 +14,30 @@ PORT ?= 8000
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
+# Before .venv exists, PYTHON must run: say so in one line, not with pip's or pyenv's errors.
+# (hooks/generate.py rewrites the `PYTHON ?=` line above for the chosen Python version.)
+ifeq ($(wildcard $(BIN)/python),)
+ifneq ($(filter-out help clean,$(or $(MAKECMDGOALS),help)),)
+ifneq ($(shell $(PYTHON) -c "" >/dev/null 2>&1 && echo ok),ok)
+$(error $(PYTHON) is missing or does not run; give its path: \
+	make PYTHON=/path/to/$(notdir $(PYTHON)) $(MAKECMDGOALS))
+endif
+endif
+endif
+
+# uv (pinned in the lock) installs in seconds, reading the dependency lists straight from
+# pyproject.toml; where it cannot be had, pip installs the same from ".[extras]", slower.
+PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
+UV_PIN := $(shell grep -m1 '^uv==' requirements.lock)
+comma := ,
+UV_EXTRAS := $(addprefix --extra ,$(subst $(comma), ,$(EXTRAS)))
+
 $(BIN)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock ".[$(EXTRAS)]"
+	if $(PIP) install "$(UV_PIN)" && $(BIN)/uv pip install --quiet --python $(BIN)/python \
+			-c requirements.lock -r pyproject.toml $(UV_EXTRAS); then :; else \
+		echo "uv did not install the lock; installing with pip"; \
+		$(PIP) install --upgrade pip && $(PIP) install -c requirements.lock ".[$(EXTRAS)]"; fi
 	touch $@
 
 install: $(BIN)/.installed  ## Create .venv with the pinned dependencies

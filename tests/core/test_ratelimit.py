@@ -1,5 +1,6 @@
 """Rate limits: 429 with Retry-After, stricter for login, one default budget, shared through Redis."""
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,7 +12,9 @@ from core.config import API_PREFIX
 from core.ratelimit import rate_limit
 from tests.helpers import require_server
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+# A Redis database these tests may empty; TEST_REDIS_URL moves them (the template tests give
+# each generated project its own, so suites running side by side do not share counts).
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 LIMITS = {"RATE_LIMIT_ENABLED": True, "RATE_LIMIT_LOGIN": "3/minute", "RATE_LIMIT_DEFAULT": "5/minute"}
 ME = f"{API_PREFIX}/users/me"
 LOGIN = f"{API_PREFIX}/auth/login"
@@ -116,7 +119,7 @@ def test_an_unknown_limit_name_is_refused() -> None:
 
 @pytest.fixture
 def redis_db() -> Iterator[Any]:
-    """Database 15 of the local Redis, emptied before and after the test."""
+    """The Redis database of REDIS_URL (15 unless TEST_REDIS_URL), emptied before and after the test."""
     redis = pytest.importorskip("redis")
     connection = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
     try:

@@ -29,6 +29,8 @@ def instances(
         RATE_LIMIT_STORAGE_URL=redis_url,
         RATE_LIMIT_DEFAULT="100000/minute",
         RATE_LIMIT_LOGIN="5/minute",
+        # Clients register themselves here, whatever the service's own .env decides.
+        OPEN_REGISTRATION="true",
         # The tests play clients behind a proxy on loopback: each gets an address of its own.
         TRUSTED_PROXIES='["127.0.0.1"]',
         DB_POOL_SIZE="5",
@@ -123,16 +125,23 @@ def test_a_password_change_ends_sessions_on_the_other_instance(instances: list[S
 def test_concurrent_writes_through_both_instances_lose_nothing(
     instances: list[Service], postgres_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # The writes are items, the example entity; the other tests here need only users and auth.
-    pytest.importorskip("modules.items", reason="the items example module is not in this service")
-    users = [Client(instances).register_and_login() for _ in range(4)]
+    # A superuser creates accounts through both instances: users are in every generated service.
+    admin_account, admin = Client(instances).register_and_login()
+    engine = create_engine(postgres_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE users SET is_superuser = true WHERE email = :email"),
+            {"email": admin_account["email"]},
+        )
+        before = connection.execute(text("SELECT count(*) FROM users")).scalar_one()
     clients = [
         httpx.Client(base_url=s.url, limits=httpx.Limits(max_connections=CLIENT_THREADS)) for s in instances
     ]
+    batch = uuid.uuid4().hex[:8]
 
     def create(n: int) -> int:
-        _, headers = users[n % len(users)]
-        r = clients[n % 2].post("/api/v1/items", json={"title": f"item {n}"}, headers=headers, timeout=60)
+        account = {"email": f"{batch}-{n}@example.com", "password": PASSWORD}
+        r = clients[n % 2].post("/api/v1/users", json=account, headers=admin, timeout=60)
         return r.status_code
 
     started = time.perf_counter()
@@ -142,20 +151,18 @@ def test_concurrent_writes_through_both_instances_lose_nothing(
     assert statuses == {201: WRITES}
 
     totals = [
-        sum(
-            clients[instance].get("/api/v1/items", params={"limit": 1}, headers=headers).json()["total"]
-            for _, headers in users
-        )
+        clients[instance].get("/api/v1/users", params={"limit": 1}, headers=admin).json()["total"] - before
         for instance in range(2)
     ]
-    engine = create_engine(postgres_url)
     with engine.connect() as connection:
-        stored = connection.execute(text("SELECT count(*) FROM items")).scalar_one()
+        stored = connection.execute(
+            text("SELECT count(*) FROM users WHERE email LIKE :batch"), {"batch": f"{batch}-%"}
+        ).scalar_one()
     engine.dispose()
     assert totals == [WRITES, WRITES]
     assert stored == WRITES
     with capsys.disabled():
         print(
-            f"\n[deploy] PostgreSQL, 2 instances: {WRITES} item creations from {CLIENT_THREADS} threads "
+            f"\n[deploy] PostgreSQL, 2 instances: {WRITES} account creations from {CLIENT_THREADS} threads "
             f"in {elapsed:.1f}s: {dict(statuses)}; each instance counts {totals[0]}, the table holds {stored}"
         )

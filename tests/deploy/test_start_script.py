@@ -39,7 +39,9 @@ def test_the_start_script_migrates_creates_the_superuser_and_serves(tmp_path: Pa
     env.pop("TRUSTED_PROXIES", None)
     service = Service(["sh", str(START)], env, port, tmp_path / "start.log")
     try:
-        service.wait_ready()
+        # Migrations, the superuser, then the workers, one after the other: on a busy machine
+        # (the template tests run generated suites side by side) that takes more than 30 s.
+        service.wait_ready(timeout=90)
         tables = set(inspect(create_engine(url)).get_table_names())
         discovery.import_models()
         assert {"alembic_version", "users", "auth_sessions", *metadata().tables} <= tables

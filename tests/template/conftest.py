@@ -1,6 +1,13 @@
-"""Fixtures for the template tests: generate projects with the real cookiecutter CLI."""
+"""Fixtures for the template tests: generate projects with the real cookiecutter CLI, as users do.
 
+Cookiecutter runs from a venv of its own that holds nothing but cookiecutter (made once and
+kept in ~/.cache), with a PATH that has nothing of this repository's .venv on it: a generation
+that quietly leaned on ruff, mypy or the project's packages would pass here and fail for users.
+"""
+
+import fcntl
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -10,18 +17,77 @@ import pytest
 
 from tests.helpers import ROOT
 
-COOKIECUTTER = Path(sys.executable).parent / "cookiecutter"
+COOKIECUTTER_VERSION = "2.7.1"
+CACHE = Path.home() / ".cache" / "fastapi-modulith"
+COOKIECUTTER_VENV = CACHE / f"cookiecutter-{COOKIECUTTER_VERSION}"
+COOKIECUTTER = COOKIECUTTER_VENV / "bin" / "cookiecutter"
+# HOME is private to each run, but uv's cache stays the machine's, as for a user's next project.
+UV_CACHE = os.environ.get("UV_CACHE_DIR") or str(
+    Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "uv"
+)
+# One line per template variant (and make run), shown in the terminal summary.
+TEMPLATE_TIMES: list[str] = []
+
+
+def clean_path() -> str:
+    """PATH without this run's .venv (nor any other activated venv): what a user's shell has."""
+    ours = {Path(sys.executable).parent.resolve(), (ROOT / ".venv" / "bin").resolve()}
+    if os.environ.get("VIRTUAL_ENV"):
+        ours.add((Path(os.environ["VIRTUAL_ENV"]) / "bin").resolve())
+    kept = [entry for entry in os.environ.get("PATH", "").split(os.pathsep) if entry]
+    return os.pathsep.join(entry for entry in kept if Path(entry).resolve() not in ours)
+
+
+def user_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment of a user's shell: private HOME (no user config or replay leaks in), no
+    venv on PATH, nothing that points Python at this repository."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "MAKEFLAGS", "MAKELEVEL", "MFLAGS"}
+        # This run's coverage hooks would follow the command into the user's project.
+        and not key.startswith(("COVERAGE_", "COV_CORE_"))
+    }
+    env.update(PATH=clean_path(), HOME=str(home), UV_CACHE_DIR=UV_CACHE, **extra)
+    return env
+
+
+def ensure_cookiecutter() -> Path:
+    """A venv holding cookiecutter alone, made once per version (a lock file keeps parallel test
+    runs from building it twice). uv makes it in seconds; pip does if uv is not on PATH."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / f"cookiecutter-{COOKIECUTTER_VERSION}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (COOKIECUTTER_VENV / ".installed").exists():
+            shutil.rmtree(COOKIECUTTER_VENV, ignore_errors=True)
+            subprocess.run([sys.executable, "-m", "venv", str(COOKIECUTTER_VENV)], check=True, timeout=300)
+            subprocess.run(
+                [
+                    str(COOKIECUTTER_VENV / "bin" / "python"),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    f"cookiecutter=={COOKIECUTTER_VERSION}",
+                ],
+                check=True,
+                timeout=600,
+            )
+            (COOKIECUTTER_VENV / ".installed").touch()
+    return COOKIECUTTER
 
 
 def run_cookiecutter(
     template: str, *answers: str, cwd: Path, output_dir: Path | None = None, home: Path
 ) -> subprocess.CompletedProcess[str]:
-    """The CLI exactly as a user runs it; HOME is private so no user config or replay leaks in."""
-    command = [str(COOKIECUTTER), "--no-input", template, *answers]
+    """The CLI exactly as a user runs it, from its own venv, in a user's environment."""
+    command = [str(ensure_cookiecutter()), "--no-input", template, *answers]
     if output_dir is not None:
         command += ["--output-dir", str(output_dir)]
-    env = {**os.environ, "HOME": str(home)}
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        command, cwd=cwd, env=user_env(home), capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +103,10 @@ def generate(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
         return project
 
     return make
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if TEMPLATE_TIMES:
+        terminalreporter.write_sep("-", "template variants")
+        for line in TEMPLATE_TIMES:
+            terminalreporter.write_line(line)
