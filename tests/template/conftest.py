@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.exc import OperationalError
 
 from tests.helpers import ROOT
 
@@ -27,6 +29,21 @@ UV_CACHE = os.environ.get("UV_CACHE_DIR") or str(
 )
 # One line per template variant (and make run), shown in the terminal summary.
 TEMPLATE_TIMES: list[str] = []
+
+
+# The server the PostgreSQL variants and updates use (CI's, when it names one).
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def postgres_available() -> bool:
+    engine = create_engine(POSTGRES_URL)
+    try:
+        engine.connect().close()
+    except OperationalError:
+        return False
+    finally:
+        engine.dispose()
+    return True
 
 
 def clean_path() -> str:

@@ -17,13 +17,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.exc import OperationalError
 
 from tests.helpers import ROOT, require_server
+from tests.template.conftest import POSTGRES_URL, postgres_available
 
 CRUFT = "cruft==2.16.0"  # as the generated Makefile's update target installs it
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 IDENTITY = ["-c", "user.name=Template Maintainer", "-c", "user.email=maintainer@example.org"]
 NEW_DOCSTRING = '"""Password hashing and signed tokens (changed by the template at commit B)."""'
 
@@ -91,17 +89,6 @@ def change_the_template(template: Path) -> str:
     git(template, "add", "--all")
     git(template, *IDENTITY, "commit", "--quiet", "--message", "B")
     return new_pin
-
-
-def postgres_available() -> bool:
-    engine = create_engine(POSTGRES_URL)
-    try:
-        engine.connect().close()
-    except OperationalError:
-        return False
-    finally:
-        engine.dispose()
-    return True
 
 
 def make_service(template: Path, cruft_venv: Path, env: dict[str, str], tool: str, database: str) -> Path:

@@ -43,13 +43,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.exc import OperationalError
 
 from tests.helpers import ROOT, require_server
-from tests.template.conftest import TEMPLATE_TIMES, run_cookiecutter, user_env
-
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from tests.template.conftest import (
+    POSTGRES_URL,
+    TEMPLATE_TIMES,
+    postgres_available,
+    run_cookiecutter,
+    user_env,
+)
 
 VARIANTS = {
     "defaults": [],
@@ -105,17 +107,6 @@ def interpreter(version: str) -> str | None:
         return str(pyenv[-1])
     found = shutil.which(f"python{version}")
     return found if found and "/shims/" not in found else None
-
-
-def postgres_available() -> bool:
-    engine = create_engine(POSTGRES_URL)
-    try:
-        engine.connect().close()
-    except OperationalError:
-        return False
-    finally:
-        engine.dispose()
-    return True
 
 
 @dataclass
