@@ -69,6 +69,9 @@ class _SQLite:
     def stored_time(self, value: datetime) -> Any:
         return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
+    def time(self, stored: Any) -> datetime:
+        return datetime.fromisoformat(stored).replace(tzinfo=UTC)
+
     def fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         return self.connection.execute(sql, params).fetchall()
 
@@ -97,6 +100,9 @@ class _PostgreSQL:
 
     def stored_time(self, value: datetime) -> Any:
         return value
+
+    def time(self, stored: datetime) -> datetime:
+        return stored.astimezone(UTC)
 
     def fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         return self.connection.execute(sql, params).fetchall()

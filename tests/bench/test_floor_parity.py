@@ -1,7 +1,9 @@
-"""The benchmark compares like with like: the floor app serves the service's JSON for the same
-requests, on the same rows. Only then is its requests/s a fair yardstick."""
+"""The benchmark compares like with like: both floors (bare ASGI, and plain FastAPI) serve the
+service's JSON for the same requests, on the same rows. Only then are their requests/s a fair
+yardstick."""
 
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -9,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bench import fastapi_floor
 from bench.floor import Floor
 from bench.seed import PASSWORD, Seeded, seed
 from core.config import Settings
@@ -33,12 +36,23 @@ def owner_headers(
     return headers_for(owner)
 
 
-@pytest.fixture
-async def floor(settings: Settings, seeded: Seeded) -> AsyncIterator[httpx.AsyncClient]:
-    app = Floor(settings.DATABASE_URL, seeded.owner_id)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://floor") as client:
+@pytest.fixture(params=["bare", "fastapi"])
+async def floor(
+    request: pytest.FixtureRequest, settings: Settings, seeded: Seeded, owner_headers: dict[str, str]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Each floor in turn; the FastAPI one is signed in as the owner, as the service is."""
+    if request.param == "bare":
+        app: Any = Floor(settings.DATABASE_URL, seeded.owner_id)
+        db = app.db
+    else:
+        app = fastapi_floor.create_app(settings.DATABASE_URL, settings.secret_key)
+        db = app.state.db
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://floor", headers=owner_headers
+    ) as client:
         yield client
-    app.db.connection.close()
+    db.connection.close()
 
 
 async def test_scenario_1_the_list_page_is_the_same(
@@ -87,3 +101,12 @@ def test_the_seeded_owner_can_sign_in_with_the_bench_password(app: FastAPI, seed
         owner = session.get(User, seeded.owner_id)
         assert owner is not None
         assert verify_password(PASSWORD, owner.hashed_password, rounds=4)
+
+
+async def test_the_fastapi_floor_refuses_a_missing_token(settings: Settings, seeded: Seeded) -> None:
+    app = fastapi_floor.create_app(settings.DATABASE_URL, settings.secret_key)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://floor") as client:
+        response = await client.get(f"{ITEMS}/{seeded.owner_item_ids[0]}")
+    app.state.db.connection.close()
+
+    assert response.status_code == 401
