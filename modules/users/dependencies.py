@@ -47,7 +47,8 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
 @raises(ForbiddenError)
-def get_current_superuser(user: CurrentUser) -> User:
+async def get_current_superuser(user: CurrentUser) -> User:
+    # No I/O: on the event loop, without a trip to the threadpool.
     if not user.is_superuser:
         raise ForbiddenError("Superuser privileges required")
     return user
