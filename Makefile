@@ -27,6 +27,8 @@ endif
 
 # uv (pinned in the lock) installs in seconds, reading the dependency lists straight from
 # pyproject.toml; where it cannot be had, pip installs the same from ".[extras]", slower.
+# --compile-bytecode as pip does: uv leaves it to the first import, and where
+# PYTHONDONTWRITEBYTECODE is set nothing is saved, so every start recompiled every library (seconds).
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 UV_PIN := $(shell grep -m1 '^uv==' requirements.lock)
 comma := ,
@@ -34,7 +36,7 @@ UV_EXTRAS := $(addprefix --extra ,$(subst $(comma), ,$(EXTRAS)))
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	if $(PIP) install "$(UV_PIN)" && $(BIN)/uv pip install --quiet --python $(BIN)/python \
+	if $(PIP) install "$(UV_PIN)" && $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python \
 			-c requirements.lock -r pyproject.toml $(UV_EXTRAS); then :; else \
 		echo "uv did not install the lock; installing with pip"; \
 		$(PIP) install --upgrade pip && $(PIP) install -c requirements.lock ".[$(EXTRAS)]"; fi
