@@ -1,0 +1,155 @@
+"""The queue's every state change, one function each, each with its log event.
+
+    enqueue ─► queued ─claim─► running ─succeed─► (deleted)
+                 ▲               │ fail
+                 └── retry ◄─────┤ (attempts left: run again after a backoff)
+                                 └► dead (attempts used up; kept with its last error)
+
+A running job whose lease ends (its runner was killed) is claimed again. Claiming is one atomic
+UPDATE: on PostgreSQL its row is locked with FOR UPDATE SKIP LOCKED, so runners in any number of
+processes never take the same job; SQLite lets one writer in at a time, which does the same.
+The events (job_enqueued, job_started, job_succeeded, job_failed, job_dead) are where the
+job counters belong.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection, and_, delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from core.config import Settings
+from core.db import utcnow
+from core.jobs.models import ERROR_MAX_LENGTH, KIND_MAX_LENGTH, Job, JobStatus
+
+log = structlog.get_logger(__name__)
+jobs = Job.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table classes
+
+# Set on a session that enqueued a job; after its commit the in-process runners are woken.
+ENQUEUED = "core.jobs.enqueued"
+
+
+def enqueue(session: Session, kind: str, payload: dict[str, Any]) -> Job:
+    """Record a job in the session's transaction: it exists exactly when the change that causes
+    it is committed, and runs after that commit. `payload` must be JSON. Only `session.add`: no
+    I/O, so it is the same call whether the session is sync or async."""
+    if len(kind) > KIND_MAX_LENGTH:
+        raise ValueError(f"job kind longer than {KIND_MAX_LENGTH} characters: {kind!r}")
+    job = Job(kind=kind, payload=payload)
+    session.add(job)
+    session.info[ENQUEUED] = True
+    log.info("job_enqueued", job_id=str(job.id), kind=kind)
+    return job
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: uuid.UUID
+    kind: str
+    payload: dict[str, Any]
+    attempt: int  # also the fence: finishing the job requires it to be unchanged
+
+
+def claim(connection: Connection, settings: Settings) -> Claimed | None:
+    """Take the next due job for this runner, leased for JOBS_LEASE_SECONDS; None if none is due."""
+    now = utcnow()
+    # An alias, so the inner SELECT reads the table on its own rather than correlating with the UPDATE.
+    candidate = jobs.alias("candidate")
+    due = or_(
+        and_(candidate.c.status == JobStatus.QUEUED, candidate.c.run_at <= now),
+        and_(
+            candidate.c.status == JobStatus.RUNNING,
+            candidate.c.locked_until <= now,
+            candidate.c.attempts < settings.JOBS_MAX_ATTEMPTS,
+        ),
+    )
+    next_due = (
+        select(candidate.c.id)
+        .where(due)
+        .order_by(candidate.c.run_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    row = connection.execute(
+        update(jobs)
+        .where(jobs.c.id == next_due.scalar_subquery())
+        .values(
+            status=JobStatus.RUNNING,
+            attempts=jobs.c.attempts + 1,
+            locked_until=now + timedelta(seconds=settings.JOBS_LEASE_SECONDS),
+        )
+        .returning(jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts)
+    ).first()
+    if row is None:
+        return None
+    job = Claimed(id=row.id, kind=row.kind, payload=row.payload, attempt=row.attempts)
+    log.info("job_started", job_id=str(job.id), kind=job.kind, attempt=job.attempt)
+    return job
+
+
+def bury_abandoned(connection: Connection, settings: Settings) -> None:
+    """A job whose every attempt ended with its runner killed is dead, not run once more."""
+    rows = connection.execute(
+        update(jobs)
+        .where(
+            jobs.c.status == JobStatus.RUNNING,
+            jobs.c.locked_until <= utcnow(),
+            jobs.c.attempts >= settings.JOBS_MAX_ATTEMPTS,
+        )
+        .values(status=JobStatus.DEAD, locked_until=None, last_error="runner stopped during the last attempt")
+        .returning(jobs.c.id, jobs.c.kind, jobs.c.attempts)
+    ).all()
+    for row in rows:
+        log.error("job_dead", job_id=str(row.id), kind=row.kind, attempts=row.attempts, error="abandoned")
+
+
+def _this_run(job: Claimed) -> Any:
+    return and_(jobs.c.id == job.id, jobs.c.status == JobStatus.RUNNING, jobs.c.attempts == job.attempt)
+
+
+def succeed(connection: Connection, job: Claimed) -> None:
+    if connection.execute(delete(jobs).where(_this_run(job))).rowcount:
+        log.info("job_succeeded", job_id=str(job.id), kind=job.kind, attempt=job.attempt)
+    else:
+        _lease_lost(job)
+
+
+def fail(connection: Connection, job: Claimed, error: str, settings: Settings) -> None:
+    """Count a failed attempt: run the job again after a backoff, or give up on it."""
+    error = error[:ERROR_MAX_LENGTH]
+    retry_at = None
+    if job.attempt < settings.JOBS_MAX_ATTEMPTS:
+        # 1, 2, 4, 8… times the first delay: a server that is down gets time to come back.
+        retry_at = utcnow() + timedelta(seconds=settings.JOBS_RETRY_SECONDS * 2 ** (job.attempt - 1))
+    status = JobStatus.QUEUED if retry_at else JobStatus.DEAD
+    values: dict[str, Any] = {"status": status, "locked_until": None, "last_error": error}
+    if retry_at:
+        values["run_at"] = retry_at
+    if not connection.execute(update(jobs).where(_this_run(job)).values(**values)).rowcount:
+        _lease_lost(job)
+        return
+    fields = {"job_id": str(job.id), "kind": job.kind, "attempt": job.attempt, "error": error}
+    log.warning("job_failed", **fields, retry_at=retry_at.isoformat() if retry_at else None)
+    if retry_at is None:
+        log.error("job_dead", **fields)
+
+
+def _lease_lost(job: Claimed) -> None:
+    # The run took longer than its lease and another runner has taken the job since: whatever
+    # that run does decides the job. Raise JOBS_LEASE_SECONDS above the longest run.
+    log.warning("job_lease_lost", job_id=str(job.id), kind=job.kind, attempt=job.attempt)
+
+
+def requeue_dead(connection: Connection, kind: str | None = None) -> int:
+    """Give dead jobs (of one kind, or all) a fresh set of attempts, due now; return how many."""
+    statement = update(jobs).where(jobs.c.status == JobStatus.DEAD)
+    if kind is not None:
+        statement = statement.where(jobs.c.kind == kind)
+    count: int = connection.execute(
+        statement.values(status=JobStatus.QUEUED, attempts=0, run_at=utcnow())
+    ).rowcount
+    log.info("jobs_requeued", count=count, kind=kind)
+    return count
