@@ -21,7 +21,8 @@ from sqlmodel import Session
 
 from core.config import Settings
 from core.db import metadata, utcnow
-from core.jobs.runner import run_due_jobs, woken_by_enqueue
+from core.jobs.queue import woken_by_enqueue
+from core.jobs.runner import run_due_jobs
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SECRET_KEY = "test-secret-key-long-enough-for-hs256-signing"

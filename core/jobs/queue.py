@@ -13,12 +13,14 @@ job counters belong.
 """
 
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, and_, delete, or_, select, update
+from sqlalchemy import Connection, and_, delete, event, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.config import Settings
@@ -28,8 +30,8 @@ from core.jobs.models import ERROR_MAX_LENGTH, KIND_MAX_LENGTH, Job, JobStatus
 log = structlog.get_logger(__name__)
 jobs = Job.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table classes
 
-# Set on a session that enqueued a job; after its commit the in-process runners are woken.
-ENQUEUED = "core.jobs.enqueued"
+# The jobs a session has enqueued in its open transaction, in `session.info`.
+_ENQUEUED = "core.jobs.enqueued"
 
 
 def enqueue(session: Session, kind: str, payload: dict[str, Any]) -> Job:
@@ -40,9 +42,40 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any]) -> Job:
         raise ValueError(f"job kind longer than {KIND_MAX_LENGTH} characters: {kind!r}")
     job = Job(kind=kind, payload=payload)
     session.add(job)
-    session.info[ENQUEUED] = True
-    log.info("job_enqueued", job_id=str(job.id), kind=kind)
+    # Its id and kind now: after the commit, reading them from `job` could mean a query.
+    session.info.setdefault(_ENQUEUED, []).append((job.id, kind))
     return job
+
+
+# Called after each commit (from the committing thread) that enqueued jobs: the in-process
+# runners' wake-up calls, so a job starts at once rather than at the next poll.
+_wakers: set[Callable[[], None]] = set()
+
+
+@contextmanager
+def woken_by_enqueue(wake: Callable[[], None]) -> Iterator[None]:
+    """Call `wake` after each commit in this process that enqueued a job, while in the block."""
+    _wakers.add(wake)
+    try:
+        yield
+    finally:
+        _wakers.discard(wake)
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueued(session: Session) -> None:
+    # Logged once committed: a job whose transaction rolled back was never enqueued.
+    enqueued: list[tuple[uuid.UUID, str]] = session.info.pop(_ENQUEUED, [])
+    for job_id, kind in enqueued:
+        log.info("job_enqueued", job_id=str(job_id), kind=kind)
+    if enqueued:
+        for wake in list(_wakers):
+            wake()
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    session.info.pop(_ENQUEUED, None)
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,14 @@ Every database call and every handler runs in a thread, never on the event loop.
 import asyncio
 import contextlib
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 
 import structlog
-from sqlalchemy import Engine, event
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
 from core import discovery
 from core.config import Settings
 from core.jobs import queue
+from core.jobs.queue import woken_by_enqueue
 from core.jobs.registry import JobContext, UnknownJobKindError, handler_for
 
 log = structlog.get_logger(__name__)
@@ -52,34 +50,6 @@ def run_due_jobs(engine: Engine, settings: Settings, stop: threading.Event | Non
     while not (stop and stop.is_set()) and run_one(engine, settings):
         ran += 1
     return ran
-
-
-# The wake-up calls of the in-process runners of this process. A commit that enqueued a job calls
-# them, so its job starts at once rather than at the next poll.
-_wakers: set[Callable[[], None]] = set()
-
-
-@event.listens_for(Session, "after_commit")
-def _wake_runners(session: Session) -> None:
-    if session.info.pop(queue.ENQUEUED, False):
-        for wake in list(_wakers):
-            wake()
-
-
-@contextmanager
-def woken_by_enqueue(wake: Callable[[], None]) -> Iterator[None]:
-    """Call `wake` (from the committing thread) after each commit in this process that enqueued
-    a job, while in the block."""
-    _wakers.add(wake)
-    try:
-        yield
-    finally:
-        _wakers.discard(wake)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_rolled_back(session: Session) -> None:
-    session.info.pop(queue.ENQUEUED, None)
 
 
 class InProcessRunner:

@@ -1,5 +1,7 @@
 """Background jobs: recorded with the change that causes them, retried with backoff, then dead."""
 
+import asyncio
+import logging
 import subprocess
 import sys
 import time
@@ -8,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -15,13 +18,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session as DBSession
 from sqlmodel import select
 
+from core.app import create_app
 from core.config import Settings
 from core.jobs import enqueue
 from core.jobs.models import Job, JobStatus
 from core.jobs.queue import requeue_dead
 from core.jobs.runner import run_due_jobs
 from core.mail import Mail, enqueue_mail
-from tests.auth.lifecycle import free_port, smtp_server
+from tests.auth.lifecycle import Outbox, free_port, smtp_server
 from tests.helpers import ROOT, make_settings
 
 MAIL = Mail(to="bob@example.com", subject="Hello", body="A message that must arrive.")
@@ -71,7 +75,10 @@ def jobs(engine: Engine) -> list[Job]:
         return list(session.exec(select(Job)).all())
 
 
-def test_a_job_exists_only_if_its_transaction_commits(db: DBSession, engine: Engine) -> None:
+def test_a_job_exists_only_if_its_transaction_commits(
+    db: DBSession, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="core.jobs.queue")
     enqueue(db, "reports.render", {"report": 1})
     db.rollback()
     assert jobs(engine) == []
@@ -80,6 +87,37 @@ def test_a_job_exists_only_if_its_transaction_commits(db: DBSession, engine: Eng
     db.commit()
     [job] = jobs(engine)
     assert (job.kind, job.payload, job.status, job.attempts) == ("reports.render", {"report": 2}, "queued", 0)
+    [enqueued] = [record.msg for record in caplog.records if record.name == "core.jobs.queue"]
+    assert (enqueued["event"], enqueued["job_id"], enqueued["kind"]) == (
+        "job_enqueued",
+        str(job.id),
+        "reports.render",
+    )
+
+
+async def test_the_in_process_runner_sends_a_mail_as_soon_as_its_request_commits(
+    database_url: str, make_user: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    make_user("bob@example.com", is_verified=False)
+    # Polling once a minute: only the wake-up of the commit can be this quick.
+    app = create_app(make_settings(database_url, JOBS_POLL_SECONDS=60))
+    logging.getLogger().addHandler(caplog.handler)
+    caplog.set_level("INFO", logger="core.mail")
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+    ):
+        await asyncio.sleep(0.2)  # the runner's first look at the queue, which is empty
+        r = await client.post("/api/v1/auth/verify/request", json={"email": "bob@example.com"})
+        assert r.status_code == 202
+        deadline = time.monotonic() + 5
+        while not Outbox(caplog).mails() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+    [mail] = Outbox(caplog).mails()
+    assert mail["to"] == "bob@example.com"
+    assert jobs(app.state.engine) == []
+    app.state.engine.dispose()
 
 
 def test_a_queued_mail_is_sent_once_with_the_job_id_as_its_message_id(
