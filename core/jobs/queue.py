@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -86,22 +86,28 @@ class Claimed:
     attempt: int  # also the fence: finishing the job requires it to be unchanged
 
 
+def _due(table: Any, now: datetime) -> Any:
+    """Queued and due, or running on a lease that has run out."""
+    return or_(
+        and_(table.c.status == JobStatus.QUEUED, table.c.run_at <= now),
+        and_(table.c.status == JobStatus.RUNNING, table.c.locked_until <= now),
+    )
+
+
+def any_due(connection: Connection) -> bool:
+    """Whether there is work: a read, so an idle runner's poll takes no write lock (on SQLite,
+    the one writer's lock every request would wait for)."""
+    return connection.execute(select(jobs.c.id).where(_due(jobs, utcnow())).limit(1)).first() is not None
+
+
 def claim(connection: Connection, settings: Settings) -> Claimed | None:
     """Take the next due job for this runner, leased for JOBS_LEASE_SECONDS; None if none is due."""
     now = utcnow()
     # An alias, so the inner SELECT reads the table on its own rather than correlating with the UPDATE.
     candidate = jobs.alias("candidate")
-    due = or_(
-        and_(candidate.c.status == JobStatus.QUEUED, candidate.c.run_at <= now),
-        and_(
-            candidate.c.status == JobStatus.RUNNING,
-            candidate.c.locked_until <= now,
-            candidate.c.attempts < settings.JOBS_MAX_ATTEMPTS,
-        ),
-    )
     next_due = (
         select(candidate.c.id)
-        .where(due)
+        .where(_due(candidate, now), candidate.c.attempts < settings.JOBS_MAX_ATTEMPTS)
         .order_by(candidate.c.run_at)
         .limit(1)
         .with_for_update(skip_locked=True)

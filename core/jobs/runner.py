@@ -22,6 +22,9 @@ log = structlog.get_logger(__name__)
 
 def run_one(engine: Engine, settings: Settings) -> bool:
     """Claim one due job and run it; False when none was due."""
+    with engine.connect() as connection:
+        if not queue.any_due(connection):
+            return False
     with engine.begin() as connection:
         queue.bury_abandoned(connection, settings)
         job = queue.claim(connection, settings)

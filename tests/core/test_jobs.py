@@ -22,7 +22,7 @@ from core.app import create_app
 from core.config import Settings
 from core.jobs import enqueue
 from core.jobs.models import Job, JobStatus
-from core.jobs.queue import requeue_dead
+from core.jobs.queue import claim, requeue_dead, succeed
 from core.jobs.runner import run_due_jobs
 from core.mail import Mail, enqueue_mail
 from tests.auth.lifecycle import Outbox, free_port, smtp_server
@@ -215,3 +215,46 @@ def test_a_job_of_no_known_kind_fails_and_is_kept(db: DBSession, engine: Engine,
     [job] = jobs(engine)
     assert job.status == JobStatus.DEAD
     assert job.last_error == "UnknownJobKindError: no handler for job kind 'nobody.handles.this'"
+
+
+def test_a_job_left_running_past_its_lease_is_run_again_and_the_late_run_cannot_finish_it(
+    db: DBSession, engine: Engine, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="core.jobs.queue")
+    leased = settings.model_copy(update={"JOBS_LEASE_SECONDS": 0.3})
+    enqueue(db, "nobody.handles.this", {})
+    db.commit()
+    with engine.begin() as connection:
+        first_run = claim(connection, leased)  # a runner that then goes quiet, as if killed
+    assert first_run is not None
+    assert run_due_jobs(engine, leased) == 0  # still leased to it
+    time.sleep(0.35)
+    with engine.begin() as connection:
+        second_run = claim(connection, leased)
+    assert second_run is not None
+    assert (second_run.id, second_run.attempt) == (first_run.id, 2)
+
+    with engine.begin() as connection:
+        succeed(connection, first_run)  # the first runner wakes up late: the job is not its own now
+    [job] = jobs(engine)
+    assert (job.status, job.attempts) == (JobStatus.RUNNING, 2)
+    events = [record.msg["event"] for record in caplog.records if record.name == "core.jobs.queue"]
+    assert "job_lease_lost" in events
+
+
+def test_a_job_whose_last_attempt_was_cut_off_is_dead_not_run_again(
+    db: DBSession, engine: Engine, settings: Settings
+) -> None:
+    leased = settings.model_copy(update={"JOBS_LEASE_SECONDS": 0.1, "JOBS_MAX_ATTEMPTS": 1})
+    enqueue(db, "nobody.handles.this", {})
+    db.commit()
+    with engine.begin() as connection:
+        assert claim(connection, leased) is not None
+    time.sleep(0.15)
+    assert run_due_jobs(engine, leased) == 0
+    [job] = jobs(engine)
+    assert (job.status, job.attempts, job.last_error) == (
+        JobStatus.DEAD,
+        1,
+        "runner stopped during the last attempt",
+    )
