@@ -15,7 +15,7 @@ import structlog
 from core.config import get_settings
 from core.db import create_db_engine
 from core.jobs.queue import requeue_dead
-from core.jobs.runner import run_due_jobs
+from core.jobs.runner import Poller
 from core.logging import configure_logging
 
 log = structlog.get_logger("core.jobs.worker")
@@ -37,11 +37,9 @@ def worker() -> None:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     log.info("job_runner_started", mode="worker")
+    poll = Poller(engine, settings, stop)
     while not stop.is_set():
-        try:
-            run_due_jobs(engine, settings, stop)
-        except Exception:  # the database is down, say: try again at the next poll
-            log.exception("job_runner_error")
+        poll()
         stop.wait(settings.JOBS_POLL_SECONDS)
     engine.dispose()
     log.info("job_worker_stopped")

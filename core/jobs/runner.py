@@ -10,6 +10,7 @@ import threading
 
 import structlog
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from core import discovery
 from core.config import Settings
@@ -55,6 +56,31 @@ def run_due_jobs(engine: Engine, settings: Settings, stop: threading.Event | Non
     return ran
 
 
+class Poller:
+    """One look at the queue per call, running what is due. A database that is down is logged
+    once when the outage starts and once when it ends, not with a traceback at every poll."""
+
+    def __init__(self, engine: Engine, settings: Settings, stop: threading.Event) -> None:
+        self._engine, self._settings, self._stop = engine, settings, stop
+        self._database_down = False
+
+    def __call__(self) -> None:
+        try:
+            run_due_jobs(self._engine, self._settings, self._stop)
+        except OperationalError as exc:  # refused, timed out, dropped: try again at the next poll
+            if not self._database_down:
+                error = str(exc.orig or exc).strip().splitlines()[0]
+                log.warning("job_runner_database_unavailable", error=error)
+            self._database_down = True
+            return
+        except Exception:  # a bug in the runner itself; the next poll may still succeed
+            log.exception("job_runner_error")
+            return
+        if self._database_down:
+            log.info("job_runner_database_recovered")
+        self._database_down = False
+
+
 class InProcessRunner:
     """Runs due jobs inside the service: woken by commits that enqueue, and every
     JOBS_POLL_SECONDS for retries and for jobs other processes enqueued."""
@@ -81,12 +107,10 @@ class InProcessRunner:
         def wake() -> None:
             loop.call_soon_threadsafe(self._woken.set)
 
+        poll = Poller(self._engine, self._settings, self._stop)
         with woken_by_enqueue(wake):
             while not self._stop.is_set():
                 self._woken.clear()
-                try:
-                    await asyncio.to_thread(run_due_jobs, self._engine, self._settings, self._stop)
-                except Exception:  # the database is down, say: try again at the next poll
-                    log.exception("job_runner_error")
+                await asyncio.to_thread(poll)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._woken.wait(), timeout=self._settings.JOBS_POLL_SECONDS)
