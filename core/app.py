@@ -14,6 +14,7 @@ from core.config import API_PREFIX, Settings, get_settings
 from core.db import create_db_engine
 from core.docs import add_docs
 from core.errors import RateLimitedError, add_error_handlers, document_errors, responses
+from core.jobs.runner import InProcessRunner
 from core.logging import configure_logging
 from core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from core.naming import singular
@@ -50,7 +51,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        runner = InProcessRunner(engine, settings) if settings.JOBS_IN_PROCESS else None
+        if runner is not None:
+            runner.start()
         yield
+        if runner is not None:
+            await runner.stop()
         engine.dispose()
 
     app = FastAPI(

@@ -97,6 +97,20 @@ class Settings(BaseSettings):
     SMTP_PASSWORD: SecretStr | None = None
     SMTP_TIMEOUT_SECONDS: float = Field(default=10, gt=0)
 
+    # Background jobs (core.jobs), mail among them. Each service process runs them itself unless
+    # this is false: set it where `python -m core.jobs worker` processes run them instead.
+    JOBS_IN_PROCESS: bool = True
+    # How often an idle runner looks for due jobs: retries, and jobs enqueued by other processes
+    # (a commit in the same process wakes its runner at once).
+    JOBS_POLL_SECONDS: float = Field(default=1, gt=0)
+    # How long a run may take before another runner may take the job again, as it does when a
+    # runner was killed mid-run: keep it above the longest run (a mail takes a few SMTP timeouts).
+    JOBS_LEASE_SECONDS: float = Field(default=300, gt=0)
+    # Runs before a job is dead; the first retry waits JOBS_RETRY_SECONDS, each next one twice as
+    # long (by default 30 s to 32 min, about an hour in all).
+    JOBS_MAX_ATTEMPTS: int = Field(default=8, ge=1)
+    JOBS_RETRY_SECONDS: float = Field(default=30, gt=0)
+
     @cached_property
     def secret_key(self) -> str:
         if self.SECRET_KEY is not None:

@@ -9,6 +9,9 @@ from types import ModuleType
 from fastapi import APIRouter
 
 PACKAGE = "modules"
+# Core's own tables and job handlers; a module's are in its `models.py` and `jobs.py`.
+CORE_MODELS = ("core.jobs.models",)
+CORE_JOB_HANDLERS = ("core.mail",)
 
 
 @dataclass(frozen=True)
@@ -30,8 +33,18 @@ def _import_part(name: str, part: str) -> ModuleType | None:
 
 def import_models() -> None:
     """Import every `models.py`, so all tables are registered on the shared metadata."""
+    for qualified in CORE_MODELS:
+        importlib.import_module(qualified)
     for name in module_names():
         _import_part(name, "models")
+
+
+def import_job_handlers() -> None:
+    """Import every `jobs.py`, so each job kind has its handler registered."""
+    for qualified in CORE_JOB_HANDLERS:
+        importlib.import_module(qualified)
+    for name in module_names():
+        _import_part(name, "jobs")
 
 
 def routers() -> list[FeatureRouter]:

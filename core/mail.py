@@ -1,20 +1,25 @@
 """Outgoing mail: one `send_mail`, two backends chosen by MAIL_BACKEND.
 
 `console` logs the message (links included) so a laptop needs no mail server; `smtp` hands it
-to a server. Routes send through FastAPI's background tasks, after the response: how long a
-request takes never depends on whether a message went out.
+to a server. Services call `enqueue_mail` before they commit: the message is a job (core.jobs),
+recorded with the change that causes it and sent after the commit, retried while the server
+fails. How long a request takes never depends on whether a message went out, and a restart
+between the answer and the send loses nothing.
 """
 
 import smtplib
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
+from typing import Any
 
 import structlog
+from sqlalchemy.orm import Session
 
 from core.config import Settings
+from core.jobs import JobContext, enqueue, handler
 
 log = structlog.get_logger(__name__)
 
@@ -31,22 +36,30 @@ def frontend_link(settings: Settings, page: str, token: str) -> str:
     return f"{settings.FRONTEND_URL.rstrip('/')}/{page}?token={token}"
 
 
-def _log(mail: Mail, settings: Settings) -> None:
-    log.info("mail_sent", backend="console", to=mail.to, subject=mail.subject, body=mail.body)
+def _log(mail: Mail, settings: Settings, message_id: str) -> None:
+    log.info(
+        "mail_sent",
+        backend="console",
+        to=mail.to,
+        subject=mail.subject,
+        body=mail.body,
+        message_id=message_id,
+    )
 
 
-def _smtp(mail: Mail, settings: Settings) -> None:
+def _smtp(mail: Mail, settings: Settings, message_id: str) -> None:
     message = EmailMessage()
     message["From"] = formataddr((settings.PROJECT_NAME, settings.MAIL_FROM))
     message["To"] = mail.to
     message["Subject"] = mail.subject
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=settings.MAIL_FROM.rpartition("@")[2])
+    message["Message-ID"] = message_id
     message.set_content(mail.body)
 
     host, port, timeout = settings.SMTP_HOST, settings.SMTP_PORT, settings.SMTP_TIMEOUT_SECONDS
     # The system's trusted CAs and hostname checking: a STARTTLS that cannot be verified fails.
-    context = ssl.create_default_context()
+    # Made only for TLS: loading the CAs costs about 0.1 s, most of a plain send to a local relay.
+    context = ssl.create_default_context() if settings.SMTP_TLS != "none" else None
     server = (
         smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
         if settings.SMTP_TLS == "ssl"
@@ -58,16 +71,35 @@ def _smtp(mail: Mail, settings: Settings) -> None:
         if settings.SMTP_USER and settings.SMTP_PASSWORD:
             server.login(settings.SMTP_USER, settings.SMTP_PASSWORD.get_secret_value())
         server.send_message(message)
-    log.info("mail_sent", backend="smtp", to=mail.to, subject=mail.subject)
+    log.info("mail_sent", backend="smtp", to=mail.to, subject=mail.subject, message_id=message_id)
 
 
-_BACKENDS: dict[str, Callable[[Mail, Settings], None]] = {"console": _log, "smtp": _smtp}
+_BACKENDS: dict[str, Callable[[Mail, Settings, str], None]] = {"console": _log, "smtp": _smtp}
+MAIL_JOB = "mail"
 
 
-def send_mail(mail: Mail, *, settings: Settings) -> None:
-    """Send one message. A failure is logged, not raised: the response has already gone."""
+def enqueue_mail(session: Session, mail: Mail) -> None:
+    """Send `mail` once the session's transaction commits; nothing if it rolls back.
+
+    The message waits in the jobs table, link included, until it is sent (a sent job is deleted).
+    """
+    enqueue(session, MAIL_JOB, asdict(mail))
+
+
+@handler(MAIL_JOB)
+def _send_queued(payload: dict[str, Any], context: JobContext) -> None:
+    # The job's id names the message: sent again after a crash, it is the same message, and a
+    # receiving server or client can tell.
+    domain = context.settings.MAIL_FROM.rpartition("@")[2]
+    send_mail(Mail(**payload), settings=context.settings, message_id=f"<{context.job_id}@{domain}>")
+
+
+def send_mail(mail: Mail, *, settings: Settings, message_id: str | None = None) -> None:
+    """Send one message now; a failure is logged and raised, for the job to be retried."""
+    if message_id is None:
+        message_id = make_msgid(domain=settings.MAIL_FROM.rpartition("@")[2])
     try:
-        _BACKENDS[settings.MAIL_BACKEND](mail, settings)
+        _BACKENDS[settings.MAIL_BACKEND](mail, settings, message_id)
     except OSError as exc:  # smtplib's errors, refused connections, timeouts and TLS failures alike
         # The error, not the traceback: a rendered traceback can show locals, the SMTP password
         # and the message (with its link) among them.
@@ -78,3 +110,4 @@ def send_mail(mail: Mail, *, settings: Settings) -> None:
             subject=mail.subject,
             error=f"{type(exc).__name__}: {exc}",
         )
+        raise

@@ -3,6 +3,10 @@
 # if FIRST_SUPERUSER_* are set, then serve. Settings come from the environment and .env.
 #   HOST, PORT           where to listen (0.0.0.0:8000)
 #   WEB_CONCURRENCY      worker processes (1); each has its own database pool
+#   JOBS_IN_PROCESS      true (default): each process also runs background jobs (mail). Set it
+#                        to false where job workers run beside the service, each started with
+#                          python -m core.jobs worker
+#                        (compose.yaml's `worker`); stop one with SIGTERM, it finishes its job.
 set -eu
 cd "$(dirname "$0")/.."
 

@@ -19,7 +19,7 @@ from modules.auth.service import start_session
 from modules.users.models import User
 from modules.users.schemas import UserCreate
 from modules.users.service import create_user
-from tests.helpers import PASSWORD, make_settings, migrate, require_server
+from tests.helpers import PASSWORD, app_client, make_settings, migrate, require_server
 
 
 @pytest.fixture(scope="session")
@@ -106,8 +106,7 @@ def db(engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with app_client(app) as client:
         yield client
 
 

@@ -1,20 +1,28 @@
 """Helpers shared by the tests (fixtures live in conftest.py)."""
 
+import asyncio
 import os
+import threading
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from alembic import command
 from alembic.config import Config
+from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.config import Settings
 from core.db import metadata, utcnow
+from core.jobs.queue import woken_by_enqueue
+from core.jobs.runner import run_due_jobs
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SECRET_KEY = "test-secret-key-long-enough-for-hs256-signing"
@@ -49,6 +57,26 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "LOG_LEVEL": "WARNING",
     }
     return Settings(_env_file=None, **{**values, **overrides})  # type: ignore[call-arg]
+
+
+@asynccontextmanager
+async def app_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client that talks to `app` in-process. A request that enqueued jobs (its mail, say) has
+    them run before the response reaches the test: the app's in-process runner, which a client
+    without lifespan does not start, would run them at the same wake-up, but racing the test."""
+    enqueued = threading.Event()
+
+    async def run_jobs(_response: httpx.Response) -> None:
+        if enqueued.is_set():
+            enqueued.clear()
+            await asyncio.to_thread(run_due_jobs, app.state.engine, app.state.settings)
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    with woken_by_enqueue(enqueued.set):
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", event_hooks={"response": [run_jobs]}
+        ) as client:
+            yield client
 
 
 def alembic_config(engine: Engine) -> Config:

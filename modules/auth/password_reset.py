@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from core.config import Settings
 from core.errors import ErrorCode, ServiceError
-from core.mail import Mail, frontend_link
+from core.mail import Mail, enqueue_mail, frontend_link
 from core.security import TokenType, create_token
 from modules.auth.service import revoke_all_sessions
 from modules.users.models import User
@@ -52,12 +52,13 @@ def reset_mail(*, user: User, settings: Settings) -> Mail:
     )
 
 
-def request_password_reset(*, session: Session, email: str, settings: Settings) -> Mail | None:
-    """The message to send, if the address belongs to an active account."""
+def request_password_reset(*, session: Session, email: str, settings: Settings) -> None:
+    """Mail a reset link, if the address belongs to an active account; otherwise do nothing."""
     user = get_user_by_email(session=session, email=email)
     if user is None or not user.is_active:
-        return None
-    return reset_mail(user=user, settings=settings)
+        return
+    enqueue_mail(session, reset_mail(user=user, settings=settings))
+    session.commit()
 
 
 def confirm_password_reset(*, session: Session, token: str, new_password: str, settings: Settings) -> None:

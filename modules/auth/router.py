@@ -1,11 +1,10 @@
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Form, Request, status
+from fastapi import APIRouter, Form, Request, status
 
 from core.config import API_PREFIX, SettingsDep
 from core.db import SessionDep
 from core.errors import ConflictError, ForbiddenError, ServiceError, UnauthorizedError, responses
-from core.mail import send_mail
 from core.ratelimit import rate_limit
 from modules.auth import password_reset, service
 from modules.auth.dependencies import CurrentSessionId, OwnedSession, VerifiedRefreshToken
@@ -92,13 +91,9 @@ def logout(refresh_token: VerifiedRefreshToken, session: SessionDep) -> None:
 
 
 @router.post("/verify/request", status_code=status.HTTP_202_ACCEPTED, dependencies=[rate_limit("verify")])
-def request_verification(
-    body: EmailRequest, session: SessionDep, settings: SettingsDep, background: BackgroundTasks
-) -> RequestAccepted:
+def request_verification(body: EmailRequest, session: SessionDep, settings: SettingsDep) -> RequestAccepted:
     """Mail a verification link, if the address belongs to an unverified account. Always 202."""
-    mail = verification.request_verification(session=session, email=body.email, settings=settings)
-    if mail is not None:
-        background.add_task(send_mail, mail, settings=settings)
+    verification.request_verification(session=session, email=body.email, settings=settings)
     return VERIFICATION_ACCEPTED
 
 
@@ -112,13 +107,9 @@ def confirm_verification(body: VerificationConfirm, session: SessionDep, setting
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[rate_limit("password_reset")],
 )
-def request_password_reset(
-    body: EmailRequest, session: SessionDep, settings: SettingsDep, background: BackgroundTasks
-) -> RequestAccepted:
+def request_password_reset(body: EmailRequest, session: SessionDep, settings: SettingsDep) -> RequestAccepted:
     """Mail a password reset link, if the address belongs to an active account. Always 202."""
-    mail = password_reset.request_password_reset(session=session, email=body.email, settings=settings)
-    if mail is not None:
-        background.add_task(send_mail, mail, settings=settings)
+    password_reset.request_password_reset(session=session, email=body.email, settings=settings)
     return PASSWORD_RESET_ACCEPTED
 
 

@@ -1,11 +1,10 @@
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 
 from core.config import SettingsDep
 from core.db import SessionDep
 from core.errors import ConflictError, ServiceError, responses
-from core.mail import send_mail
 from core.ratelimit import enforce_rate_limit, rate_limit
 from core.schemas import PageParams
 from modules.users import service, verification
@@ -30,15 +29,12 @@ def update_me(
     session: SessionDep,
     settings: SettingsDep,
     request: Request,
-    background: BackgroundTasks,
 ) -> User:
     """A new email address takes effect when the link mailed to it is followed; until then the
     account keeps its address. The answer is the same whether or not the address is taken."""
     if user_in.email is not None and user_in.email != user.email:
         enforce_rate_limit(request, "email_change")
-    mail = verification.update_own_profile(session=session, user=user, user_in=user_in, settings=settings)
-    if mail is not None:
-        background.add_task(send_mail, mail, settings=settings)
+    verification.update_own_profile(session=session, user=user, user_in=user_in, settings=settings)
     return user
 
 

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from core.config import Settings
 from core.errors import ErrorCode, ServiceError
-from core.mail import Mail, frontend_link
+from core.mail import Mail, enqueue_mail, frontend_link
 from core.security import ExpiredTokenError, InvalidTokenError, TokenType, create_token, decode_token
 from modules.users.models import User
 from modules.users.schemas import UserUpdateMe
@@ -64,32 +64,32 @@ def email_change_mail(*, user: User, new_email: str, settings: Settings) -> Mail
     )
 
 
-def update_own_profile(
-    *, session: Session, user: User, user_in: UserUpdateMe, settings: Settings
-) -> Mail | None:
-    """Apply a user's edit of their own account; return the link to mail for a new address.
+def update_own_profile(*, session: Session, user: User, user_in: UserUpdateMe, settings: Settings) -> None:
+    """Apply a user's edit of their own account; a new address is mailed a link to confirm it.
 
     The address itself is left as it is. The link goes to the new address unless another account
-    uses it; either way the account reads the same afterwards, so the answer does not tell.
+    uses it; either way the account reads the same afterwards, so the answer does not tell. The
+    mail is committed with the edit.
     """
+    new_email = user_in.email
+    if new_email and new_email != user.email and not get_user_by_email(session=session, email=new_email):
+        enqueue_mail(session, email_change_mail(user=user, new_email=new_email, settings=settings))
     update_user(
         session=session,
         user=user,
         user_in=user_in.model_copy(update={"email": None}),  # to update_user, null means "leave it"
         rounds=settings.BCRYPT_ROUNDS,
     )
-    new_email = user_in.email
-    if new_email is None or new_email == user.email or get_user_by_email(session=session, email=new_email):
-        return None
-    return email_change_mail(user=user, new_email=new_email, settings=settings)
 
 
-def request_verification(*, session: Session, email: str, settings: Settings) -> Mail | None:
-    """The message to send, if the address belongs to an active account not yet verified."""
+def request_verification(*, session: Session, email: str, settings: Settings) -> None:
+    """Mail a verification link, if the address belongs to an active account not yet verified;
+    otherwise do nothing."""
     user = get_user_by_email(session=session, email=email)
     if user is None or not user.is_active or user.is_verified:
-        return None
-    return verification_mail(user=user, settings=settings)
+        return
+    enqueue_mail(session, verification_mail(user=user, settings=settings))
+    session.commit()
 
 
 def user_from_link(

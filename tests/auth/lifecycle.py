@@ -22,7 +22,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from core.app import create_app
-from tests.helpers import make_settings
+from tests.helpers import app_client, make_settings
 
 VERIFY_PATH = "verify-email"
 RESET_PATH = "reset-password"
@@ -70,9 +70,8 @@ async def own_client(
     app = create_app(make_settings(database_url, **overrides))
     # The app factory reconfigures logging, which drops pytest's capture handler: put it back.
     logging.getLogger().addHandler(caplog.handler)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with app_client(app) as client:
             yield client
     finally:
         app.state.engine.dispose()

@@ -102,9 +102,9 @@ def _compose() -> dict[str, Any]:
 
 def test_compose_runs_the_api_with_postgresql_and_redis_all_health_checked() -> None:
     services = _compose()["services"]
-    assert set(services) == {"api", "postgres", "redis"}
-    for name, service in services.items():
-        assert service["healthcheck"]["test"], name
+    assert set(services) == {"api", "worker", "postgres", "redis"}
+    for name in ("api", "postgres", "redis"):
+        assert services[name]["healthcheck"]["test"], name
     assert services["api"]["depends_on"] == {
         "postgres": {"condition": "service_healthy"},
         "redis": {"condition": "service_healthy"},
@@ -112,6 +112,18 @@ def test_compose_runs_the_api_with_postgresql_and_redis_all_health_checked() -> 
     assert "/health" in " ".join(services["api"]["healthcheck"]["test"])
     assert services["api"]["build"] == "."
     assert services["api"]["env_file"] == ".env"
+
+
+def test_compose_runs_jobs_in_a_worker_on_the_apis_database_rather_than_in_the_api() -> None:
+    services = _compose()["services"]
+    api, worker = services["api"], services["worker"]
+    assert worker["command"] == ["python", "-m", "core.jobs", "worker"]
+    assert worker["build"] == api["build"]
+    assert worker["env_file"] == api["env_file"]
+    assert worker["environment"]["DATABASE_URL"] == api["environment"]["DATABASE_URL"]
+    assert api["environment"]["JOBS_IN_PROCESS"] == "false"
+    # Started after the API's start script has migrated the database.
+    assert worker["depends_on"] == {"api": {"condition": "service_healthy"}}
 
 
 def test_compose_keeps_the_database_in_a_named_volume() -> None:

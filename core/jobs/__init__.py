@@ -1,0 +1,19 @@
+"""Durable background jobs: recorded in the database with the change that causes them.
+
+    from core.jobs import JobContext, enqueue, handler
+
+    @handler("invoices.render")                  # in modules/<feature>/jobs.py, found by discovery
+    def render(payload: dict[str, Any], context: JobContext) -> None: ...
+
+    enqueue(session, "invoices.render", {"invoice_id": str(invoice.id)})  # before session.commit()
+
+A job runs at least once: a failure is retried with backoff, up to JOBS_MAX_ATTEMPTS, then the job
+is dead (kept, logged, re-queued with `python -m core.jobs requeue`). While its runner lives, no
+other runner takes it; a runner killed mid-run leaves it to be run again once its lease ends,
+so a handler may see the same job twice and should be idempotent.
+"""
+
+from core.jobs.queue import enqueue
+from core.jobs.registry import JobContext, handler
+
+__all__ = ["JobContext", "enqueue", "handler"]

@@ -1,0 +1,194 @@
+"""The queue's every state change, one function each, each with its log event.
+
+    enqueue ─► queued ─claim─► running ─succeed─► (deleted)
+                 ▲               │ fail
+                 └── retry ◄─────┤ (attempts left: run again after a backoff)
+                                 └► dead (attempts used up; kept with its last error)
+
+A running job whose lease ends (its runner was killed) is claimed again. Claiming is one atomic
+UPDATE: on PostgreSQL its row is locked with FOR UPDATE SKIP LOCKED, so runners in any number of
+processes never take the same job; SQLite lets one writer in at a time, which does the same.
+The events (job_enqueued, job_started, job_succeeded, job_failed, job_dead) are where the
+job counters belong.
+"""
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection, and_, delete, event, or_, select, update
+from sqlalchemy.orm import Session
+
+from core.config import Settings
+from core.db import utcnow
+from core.jobs.models import ERROR_MAX_LENGTH, KIND_MAX_LENGTH, Job, JobStatus
+
+log = structlog.get_logger(__name__)
+jobs = Job.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table classes
+
+# The jobs a session has enqueued in its open transaction, in `session.info`.
+_ENQUEUED = "core.jobs.enqueued"
+
+
+def enqueue(session: Session, kind: str, payload: dict[str, Any]) -> Job:
+    """Record a job in the session's transaction: it exists exactly when the change that causes
+    it is committed, and runs after that commit. `payload` must be JSON. Only `session.add`: no
+    I/O, so it is the same call whether the session is sync or async."""
+    if len(kind) > KIND_MAX_LENGTH:
+        raise ValueError(f"job kind longer than {KIND_MAX_LENGTH} characters: {kind!r}")
+    job = Job(kind=kind, payload=payload)
+    session.add(job)
+    # Its id and kind now: after the commit, reading them from `job` could mean a query.
+    session.info.setdefault(_ENQUEUED, []).append((job.id, kind))
+    return job
+
+
+# Called after each commit (from the committing thread) that enqueued jobs: the in-process
+# runners' wake-up calls, so a job starts at once rather than at the next poll.
+_wakers: set[Callable[[], None]] = set()
+
+
+@contextmanager
+def woken_by_enqueue(wake: Callable[[], None]) -> Iterator[None]:
+    """Call `wake` after each commit in this process that enqueued a job, while in the block."""
+    _wakers.add(wake)
+    try:
+        yield
+    finally:
+        _wakers.discard(wake)
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueued(session: Session) -> None:
+    # Logged once committed: a job whose transaction rolled back was never enqueued.
+    enqueued: list[tuple[uuid.UUID, str]] = session.info.pop(_ENQUEUED, [])
+    for job_id, kind in enqueued:
+        log.info("job_enqueued", job_id=str(job_id), kind=kind)
+    if enqueued:
+        for wake in list(_wakers):
+            wake()
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    session.info.pop(_ENQUEUED, None)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: uuid.UUID
+    kind: str
+    payload: dict[str, Any]
+    attempt: int  # also the fence: finishing the job requires it to be unchanged
+
+
+def _due(table: Any, now: datetime) -> Any:
+    """Queued and due, or running on a lease that has run out."""
+    return or_(
+        and_(table.c.status == JobStatus.QUEUED, table.c.run_at <= now),
+        and_(table.c.status == JobStatus.RUNNING, table.c.locked_until <= now),
+    )
+
+
+def any_due(connection: Connection) -> bool:
+    """Whether there is work: a read, so an idle runner's poll takes no write lock (on SQLite,
+    the one writer's lock every request would wait for)."""
+    return connection.execute(select(jobs.c.id).where(_due(jobs, utcnow())).limit(1)).first() is not None
+
+
+def claim(connection: Connection, settings: Settings) -> Claimed | None:
+    """Take the next due job for this runner, leased for JOBS_LEASE_SECONDS; None if none is due."""
+    now = utcnow()
+    # An alias, so the inner SELECT reads the table on its own rather than correlating with the UPDATE.
+    candidate = jobs.alias("candidate")
+    next_due = (
+        select(candidate.c.id)
+        .where(_due(candidate, now), candidate.c.attempts < settings.JOBS_MAX_ATTEMPTS)
+        .order_by(candidate.c.run_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    row = connection.execute(
+        update(jobs)
+        .where(jobs.c.id == next_due.scalar_subquery())
+        .values(
+            status=JobStatus.RUNNING,
+            attempts=jobs.c.attempts + 1,
+            locked_until=now + timedelta(seconds=settings.JOBS_LEASE_SECONDS),
+        )
+        .returning(jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts)
+    ).first()
+    if row is None:
+        return None
+    job = Claimed(id=row.id, kind=row.kind, payload=row.payload, attempt=row.attempts)
+    log.info("job_started", job_id=str(job.id), kind=job.kind, attempt=job.attempt)
+    return job
+
+
+def bury_abandoned(connection: Connection, settings: Settings) -> None:
+    """A job whose every attempt ended with its runner killed is dead, not run once more."""
+    rows = connection.execute(
+        update(jobs)
+        .where(
+            jobs.c.status == JobStatus.RUNNING,
+            jobs.c.locked_until <= utcnow(),
+            jobs.c.attempts >= settings.JOBS_MAX_ATTEMPTS,
+        )
+        .values(status=JobStatus.DEAD, locked_until=None, last_error="runner stopped during the last attempt")
+        .returning(jobs.c.id, jobs.c.kind, jobs.c.attempts)
+    ).all()
+    for row in rows:
+        log.error("job_dead", job_id=str(row.id), kind=row.kind, attempts=row.attempts, error="abandoned")
+
+
+def _this_run(job: Claimed) -> Any:
+    return and_(jobs.c.id == job.id, jobs.c.status == JobStatus.RUNNING, jobs.c.attempts == job.attempt)
+
+
+def succeed(connection: Connection, job: Claimed) -> None:
+    if connection.execute(delete(jobs).where(_this_run(job))).rowcount:
+        log.info("job_succeeded", job_id=str(job.id), kind=job.kind, attempt=job.attempt)
+    else:
+        _lease_lost(job)
+
+
+def fail(connection: Connection, job: Claimed, error: str, settings: Settings) -> None:
+    """Count a failed attempt: run the job again after a backoff, or give up on it."""
+    error = error[:ERROR_MAX_LENGTH]
+    retry_at = None
+    if job.attempt < settings.JOBS_MAX_ATTEMPTS:
+        # 1, 2, 4, 8… times the first delay: a server that is down gets time to come back.
+        retry_at = utcnow() + timedelta(seconds=settings.JOBS_RETRY_SECONDS * 2 ** (job.attempt - 1))
+    status = JobStatus.QUEUED if retry_at else JobStatus.DEAD
+    values: dict[str, Any] = {"status": status, "locked_until": None, "last_error": error}
+    if retry_at:
+        values["run_at"] = retry_at
+    if not connection.execute(update(jobs).where(_this_run(job)).values(**values)).rowcount:
+        _lease_lost(job)
+        return
+    fields = {"job_id": str(job.id), "kind": job.kind, "attempt": job.attempt, "error": error}
+    log.warning("job_failed", **fields, retry_at=retry_at.isoformat() if retry_at else None)
+    if retry_at is None:
+        log.error("job_dead", **fields)
+
+
+def _lease_lost(job: Claimed) -> None:
+    # The run took longer than its lease and another runner has taken the job since: whatever
+    # that run does decides the job. Raise JOBS_LEASE_SECONDS above the longest run.
+    log.warning("job_lease_lost", job_id=str(job.id), kind=job.kind, attempt=job.attempt)
+
+
+def requeue_dead(connection: Connection, kind: str | None = None) -> int:
+    """Give dead jobs (of one kind, or all) a fresh set of attempts, due now; return how many."""
+    statement = update(jobs).where(jobs.c.status == JobStatus.DEAD)
+    if kind is not None:
+        statement = statement.where(jobs.c.kind == kind)
+    count: int = connection.execute(
+        statement.values(status=JobStatus.QUEUED, attempts=0, run_at=utcnow())
+    ).rowcount
+    log.info("jobs_requeued", count=count, kind=kind)
+    return count

@@ -1,0 +1,57 @@
+"""Job kinds and the functions that run them: `@handler("kind")` registers one.
+
+A handler is a plain sync function of the payload (and the run's `JobContext`). It runs outside
+any request, off the event loop, perhaps more than once (see `core.jobs`): make it idempotent,
+or give what it does an idempotency key (the mail handler's Message-ID is the job's id).
+"""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from core.config import Settings
+
+
+@dataclass(frozen=True)
+class JobContext:
+    job_id: uuid.UUID
+    attempt: int  # 1 on the first run
+    settings: Settings
+
+
+Handler = Callable[[dict[str, Any], JobContext], None]
+
+_HANDLERS: dict[str, Handler] = {}
+
+
+class UnknownJobKindError(LookupError):
+    pass
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the decorated function as the one that runs jobs of `kind`."""
+
+    def register(function: Handler) -> Handler:
+        existing = _HANDLERS.get(kind)
+        if existing is not None and _name(existing) != _name(function):
+            raise ValueError(f"job kind {kind!r} already runs {_name(existing)}, not {_name(function)}")
+        _HANDLERS[kind] = function
+        return function
+
+    return register
+
+
+def _name(function: Handler) -> str:
+    return f"{function.__module__}.{function.__qualname__}"
+
+
+def handler_for(kind: str) -> Handler:
+    try:
+        return _HANDLERS[kind]
+    except KeyError:
+        raise UnknownJobKindError(f"no handler for job kind {kind!r}") from None
+
+
+def kinds() -> list[str]:
+    return sorted(_HANDLERS)
