@@ -17,9 +17,11 @@ _PROBE = Names(plural="zq_probes", singular="zq_probe")
 
 
 def existing_tables(root: Path) -> set[str]:
-    """Tables the project's models declare, read from their source (nothing is imported)."""
+    """Tables the project's models declare, read from their source (nothing is imported): every
+    module's, and core's own (the `jobs` table)."""
     tables = set()
-    for models in sorted((root / "modules").glob("*/models.py")):
+    sources = [*(root / "modules").glob("*/models.py"), *(root / "core").rglob("models.py")]
+    for models in sorted(sources):
         for node in ast.parse(models.read_text()).body:
             if isinstance(node, ast.ClassDef) and any(
                 k.arg == "table" and ast.unparse(k.value) == "True" for k in node.keywords

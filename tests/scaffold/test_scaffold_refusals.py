@@ -17,6 +17,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ("name", "singular", "reason"),
     [
         ("auth_sessions", None, "a table named auth_sessions already exists"),
+        ("jobs", None, "a table named jobs already exists"),
         ("auth", None, "reserved"),
         ("users", None, "reserved"),
         ("core", None, "reserved"),
