@@ -14,6 +14,7 @@ from typing import Any
 import structlog
 from structlog.typing import EventDict, Processor
 
+from core import tracing
 from core.config import Settings
 
 _SECRET_NAMES = r"password|token|secret|authorization|cookie"
@@ -133,6 +134,8 @@ def configure_logging(settings: Settings) -> None:
         redact_secrets,
         escape_control_characters,
     ]
+    if settings.tracing_enabled:  # next to the request id that merge_contextvars adds
+        shared.insert(1, tracing.trace_ids())
     renderer: Processor = (
         structlog.processors.JSONRenderer()
         if settings.log_json
