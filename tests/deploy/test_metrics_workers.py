@@ -1,0 +1,125 @@
+"""`python -m core.serve` with WEB_CONCURRENCY=2: one scrape of the metrics port counts what both
+workers served, a worker killed and replaced leaves no gauge behind, and the metrics never share
+the API's port."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from core.db import create_db_engine
+from tests.deploy.servers import Service, free_port, service_env
+from tests.helpers import ROOT, make_settings, migrate
+
+# Starts servers or processes: run once in CI, not in every template variant.
+pytestmark = pytest.mark.slow
+
+WORKERS = 2
+REQUESTS = 60
+
+
+class Served(Service):
+    """The service as `make run` and the start script run it, with its metrics port."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        port = free_port()
+        command = [sys.executable, "-m", "core.serve", "--host", "127.0.0.1", "--port", str(port)]
+        super().__init__(command, env, port, log)
+        self.metrics_url = f"http://127.0.0.1:{env['METRICS_PORT']}/metrics"
+
+    def scrape(self) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+        text = httpx.get(self.metrics_url, timeout=5).text
+        return {
+            (sample.name, frozenset(sample.labels.items())): sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+        }
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, Path]]:
+    directory = tmp_path_factory.mktemp("workers")
+    url = f"sqlite:///{directory / 'app.db'}"
+    engine = create_db_engine(make_settings(url))
+    migrate(engine)
+    engine.dispose()
+    metrics_dir = directory / "metrics"
+    metrics_dir.mkdir()
+    # A value left by an earlier run, which the service must not add to its own.
+    (metrics_dir / "counter_1.db").write_bytes(b"stale")
+    env = service_env(url, WEB_CONCURRENCY=str(WORKERS), PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
+    service = Served(env, directory / "serve.log")
+    try:
+        service.wait_ready(timeout=90)
+        yield service, metrics_dir
+    finally:
+        service.close()
+
+
+def requests_to_health(scrape: dict[tuple[str, frozenset[tuple[str, str]]], float]) -> float:
+    labels = frozenset({("route", "/health"), ("method", "GET"), ("status_class", "2xx")})
+    return scrape.get(("http_requests_total", labels), 0.0)
+
+
+def worker_pids(metrics_dir: Path, kind: str) -> set[int]:
+    return {int(path.stem.rsplit("_", 1)[1]) for path in metrics_dir.glob(f"{kind}_*.db")}
+
+
+def test_one_scrape_counts_the_requests_of_every_worker(served: tuple[Served, Path]) -> None:
+    service, metrics_dir = served
+    before = requests_to_health(service.scrape())
+
+    def get_health(_: int) -> int:
+        # A connection per request, so the kernel hands them to either worker.
+        return httpx.get(f"{service.url}/health", headers={"Connection": "close"}).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(get_health, range(REQUESTS))) == {200}
+
+    assert requests_to_health(service.scrape()) == before + REQUESTS
+    # Each worker writes a histogram file of its own once it has timed a request: both did.
+    assert len(worker_pids(metrics_dir, "histogram")) == WORKERS, service.output()
+    scrape = service.scrape()
+    assert ("db_pool_connections_in_use", frozenset()) in scrape
+    assert not httpx.get(f"{service.url}/metrics").is_success
+
+
+def test_a_killed_worker_is_replaced_and_its_gauges_go_with_it(served: tuple[Served, Path]) -> None:
+    service, metrics_dir = served
+    counted = requests_to_health(service.scrape())
+    live = worker_pids(metrics_dir, "gauge_livesum")
+    victim = max(live - {service.process.pid})
+
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        pids = worker_pids(metrics_dir, "gauge_livesum") - {victim}
+        if len(pids - {service.process.pid}) == WORKERS:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError(f"no worker replaced {victim}:\n{service.output()}")
+
+    # The scrape drops the dead worker's gauges; its counts stay in the totals.
+    assert requests_to_health(service.scrape()) == counted
+    assert victim not in worker_pids(metrics_dir, "gauge_livesum")
+    assert service.terminate() == 0
+
+
+def test_the_metrics_port_cannot_be_the_apis(tmp_path: Path) -> None:
+    port = free_port()
+    env = service_env(f"sqlite:///{tmp_path / 'app.db'}", METRICS_PORT=str(port))
+    command = [sys.executable, "-m", "core.serve", "--host", "127.0.0.1", "--port", str(port)]
+
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+    assert result.returncode != 0
+    assert "Refusing to start: METRICS_PORT is the API's port" in result.stderr
