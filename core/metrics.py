@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.config import ConfigurationError, Settings
 
-# Requests. `route` is the matched route's template (`/api/v1/items/{item_id}`), never the raw
+# Requests. `route` is the matched route's template (`/api/v1/users/{user_id}`), never the raw
 # path, so the number of series stays that of the routes, whatever clients ask for.
 UNMATCHED = "unmatched"
 _LABELS = ["route", "method", "status_class"]
@@ -41,7 +41,7 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 POOL_IN_USE = Gauge("db_pool_connections_in_use", "Connections checked out", multiprocess_mode="livesum")
 POOL_OVERFLOW = Gauge("db_pool_overflow", "Connections open beyond DB_POOL_SIZE", multiprocess_mode="livesum")
 POOL_WAITING = Gauge("db_pool_waiting", "Requests waiting for a free connection", multiprocess_mode="livesum")
-# Seconds between two readings of the pool: gauges are read by the scraper every 15 s or so.
+# Seconds between two readings of the pool: finer than any scrape interval, and nothing per request.
 POOL_SAMPLE_SECONDS = 1.0
 
 RATE_LIMIT_REFUSALS = Counter("rate_limit_refusals_total", "Requests refused with 429", ["limit"])
@@ -124,8 +124,8 @@ class MetricsMiddleware:
 
     def _template(self, scope: Scope) -> str:
         # The router leaves the route it matched in the scope (a 405's too; nothing for a 404).
-        # That is the route as its module declared it (`/{item_id}`): FastAPI knows where each
-        # was included (`/api/v1/items/{item_id}`), asked once per route.
+        # That is the route as its module declared it (`/{user_id}`): FastAPI knows where each
+        # was included (`/api/v1/users/{user_id}`), asked once per route.
         route = scope.get("route")
         if route is None:
             return UNMATCHED

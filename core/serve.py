@@ -43,7 +43,7 @@ def arguments(options: list[str], settings: Settings) -> list[str]:
 def refuse_metrics_on_api_port(command: list[str], settings: Settings) -> None:
     """The metrics listener never shares the API's port: whoever reaches the API would read them."""
     api_port = uvicorn.make_context("uvicorn", list(command)).params["port"]
-    if settings.METRICS_ENABLED and api_port == settings.METRICS_PORT:
+    if api_port == settings.METRICS_PORT:
         raise ConfigurationError(f"METRICS_PORT is the API's port ({api_port}): metrics would be public")
 
 
@@ -53,6 +53,7 @@ def prepare_metrics_directory() -> None:
     prometheus_client is imported, here and in the workers, which inherit it."""
     given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if given:
+        Path(given).mkdir(parents=True, exist_ok=True)
         for stale in Path(given).glob("*.db"):
             stale.unlink()
         return

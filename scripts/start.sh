@@ -3,6 +3,8 @@
 # if FIRST_SUPERUSER_* are set, then serve. Settings come from the environment and .env.
 #   HOST, PORT           where to listen (0.0.0.0:8000)
 #   WEB_CONCURRENCY      worker processes (1); each has its own database pool
+# core.serve also serves every worker's Prometheus metrics on METRICS_HOST:METRICS_PORT
+# (127.0.0.1:9464), and refuses METRICS_PORT = PORT: metrics never share the public port.
 set -eu
 cd "$(dirname "$0")/.."
 
