@@ -122,6 +122,12 @@ def escape_control_characters(_logger: Any, _method: str, event_dict: EventDict)
     return event_dict
 
 
+def _trace_ids(settings: Settings) -> list[Processor]:
+    # Added by the handler, which every line passes through as it is written, rather than among
+    # the shared processors: structlog's loggers keep those they were first used with.
+    return [tracing.trace_ids()] if settings.tracing_enabled else []
+
+
 def configure_logging(settings: Settings) -> None:
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -134,8 +140,6 @@ def configure_logging(settings: Settings) -> None:
         redact_secrets,
         escape_control_characters,
     ]
-    if settings.tracing_enabled:  # next to the request id that merge_contextvars adds
-        shared.insert(1, tracing.trace_ids())
     renderer: Processor = (
         structlog.processors.JSONRenderer()
         if settings.log_json
@@ -151,7 +155,11 @@ def configure_logging(settings: Settings) -> None:
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            processors=[
+                *_trace_ids(settings),
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                renderer,
+            ],
         )
     )
     root = logging.getLogger()

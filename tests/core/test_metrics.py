@@ -4,6 +4,7 @@ The listener that serves them, and their sum over several workers, are tested ag
 `python -m core.serve` in tests/deploy/test_metrics_workers.py.
 """
 
+import asyncio
 import threading
 import time
 import uuid
@@ -155,6 +156,18 @@ def test_the_pool_shows_connections_in_use_overflow_and_waiting(small_pool: Engi
     waiter.join(5)
     metrics.sample_pool(engine)
     assert (value("db_pool_connections_in_use"), value("db_pool_waiting")) == (0, 0)
+
+
+async def test_the_pool_is_read_while_the_app_runs(make_app: Callable[..., FastAPI]) -> None:
+    app = make_app()
+    engine: Engine = app.state.engine
+
+    async with app.router.lifespan_context(app):
+        with engine.connect():
+            deadline = time.monotonic() + 5
+            while value("db_pool_connections_in_use") != 1 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            assert value("db_pool_connections_in_use") == 1
 
 
 def test_a_jobs_life_is_counted_by_kind_and_running_jobs_are_a_gauge() -> None:

@@ -59,17 +59,32 @@ def collector() -> Iterator[Collector]:
 
 @pytest.fixture
 def traced(
-    make_app: Callable[..., FastAPI], collector: Collector
-) -> Callable[..., tuple[FastAPI, InMemorySpanExporter]]:
-    """`traced(**settings)`: an app sending traces to the collector, and an in-memory copy of its spans."""
+    make_app: Callable[..., FastAPI],
+    make_database_url: Callable[[], Iterator[str]],
+    collector: Collector,
+) -> Iterator[Callable[..., tuple[FastAPI, InMemorySpanExporter]]]:
+    """`traced(**settings)`: an app on the test database (SQLite or PostgreSQL) sending traces to
+    the collector, and an in-memory copy of its spans."""
+    databases = make_database_url()
+    apps: list[FastAPI] = []
 
     def make(**overrides: object) -> tuple[FastAPI, InMemorySpanExporter]:
-        app = make_app(migrated=True, OTEL_EXPORTER_OTLP_ENDPOINT=collector.url, **overrides)
+        app = make_app(
+            migrated=True,
+            database_url=next(databases),
+            OTEL_EXPORTER_OTLP_ENDPOINT=collector.url,
+            **overrides,
+        )
         spans = InMemorySpanExporter()
         app.state.tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+        apps.append(app)
         return app, spans
 
-    return make
+    yield make
+    for app in apps:
+        app.state.tracer_provider.shutdown()
+        app.state.engine.dispose()  # before its database is dropped
+    databases.close()
 
 
 def ancestors(span: ReadableSpan, spans: dict[int, ReadableSpan]) -> Iterator[ReadableSpan]:

@@ -64,8 +64,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, P
         service.close()
 
 
-def requests_to_health(scrape: dict[tuple[str, frozenset[tuple[str, str]]], float]) -> float:
-    labels = frozenset({("route", "/health"), ("method", "GET"), ("status_class", "2xx")})
+def counted(scrape: dict[tuple[str, frozenset[tuple[str, str]]], float]) -> float:
+    """Requests to paths no route matches: the test's own, as nothing else (the readiness probe
+    on /health) asks for one."""
+    labels = frozenset({("route", "unmatched"), ("method", "GET"), ("status_class", "4xx")})
     return scrape.get(("http_requests_total", labels), 0.0)
 
 
@@ -73,28 +75,36 @@ def worker_pids(metrics_dir: Path, kind: str) -> set[int]:
     return {int(path.stem.rsplit("_", 1)[1]) for path in metrics_dir.glob(f"{kind}_*.db")}
 
 
+def send_unmatched(service: Served, requests: int) -> None:
+    def get(n: int) -> int:
+        # A connection per request, so the kernel hands them to either worker.
+        return httpx.get(f"{service.url}/no-such-page/{n}", headers={"Connection": "close"}).status_code
+
+    expected = counted(service.scrape()) + requests
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(get, range(requests))) == {404}
+    # A request is counted once its answer is sent: the last one may land just after.
+    deadline = time.monotonic() + 5
+    while counted(service.scrape()) < expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert counted(service.scrape()) == expected
+
+
 def test_one_scrape_counts_the_requests_of_every_worker(served: tuple[Served, Path]) -> None:
     service, metrics_dir = served
-    before = requests_to_health(service.scrape())
 
-    def get_health(_: int) -> int:
-        # A connection per request, so the kernel hands them to either worker.
-        return httpx.get(f"{service.url}/health", headers={"Connection": "close"}).status_code
+    send_unmatched(service, REQUESTS)
 
-    with ThreadPoolExecutor(8) as pool:
-        assert set(pool.map(get_health, range(REQUESTS))) == {200}
-
-    assert requests_to_health(service.scrape()) == before + REQUESTS
     # Each worker writes a histogram file of its own once it has timed a request: both did.
     assert len(worker_pids(metrics_dir, "histogram")) == WORKERS, service.output()
-    scrape = service.scrape()
-    assert ("db_pool_connections_in_use", frozenset()) in scrape
-    assert not httpx.get(f"{service.url}/metrics").is_success
+    assert ("db_pool_connections_in_use", frozenset()) in service.scrape()
+    assert httpx.get(f"{service.url}/metrics").status_code == 404
 
 
 def test_a_killed_worker_is_replaced_and_its_gauges_go_with_it(served: tuple[Served, Path]) -> None:
     service, metrics_dir = served
-    counted = requests_to_health(service.scrape())
+    send_unmatched(service, 20)
+    before = counted(service.scrape())
     live = worker_pids(metrics_dir, "gauge_livesum")
     victim = max(live - {service.process.pid})
 
@@ -109,7 +119,7 @@ def test_a_killed_worker_is_replaced_and_its_gauges_go_with_it(served: tuple[Ser
         raise AssertionError(f"no worker replaced {victim}:\n{service.output()}")
 
     # The scrape drops the dead worker's gauges; its counts stay in the totals.
-    assert requests_to_health(service.scrape()) == counted
+    assert counted(service.scrape()) == before
     assert victim not in worker_pids(metrics_dir, "gauge_livesum")
     assert service.terminate() == 0
 
