@@ -61,7 +61,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, P
         service.wait_ready(timeout=90)
         yield service, metrics_dir
     finally:
-        service.close()
+        try:
+            service.terminate()  # uvicorn stops its workers; killed, it would leave them running
+        finally:
+            service.close()
 
 
 def counted(scrape: dict[tuple[str, frozenset[tuple[str, str]]], float]) -> float:
@@ -95,8 +98,9 @@ def test_one_scrape_counts_the_requests_of_every_worker(served: tuple[Served, Pa
 
     send_unmatched(service, REQUESTS)
 
-    # Each worker writes a histogram file of its own once it has timed a request: both did.
-    assert len(worker_pids(metrics_dir, "histogram")) == WORKERS, service.output()
+    # Each worker writes a histogram file of its own once it has timed a request: both did (more,
+    # if uvicorn replaced a worker it found unresponsive on a busy machine).
+    assert len(worker_pids(metrics_dir, "histogram")) >= WORKERS, service.output()
     assert ("db_pool_connections_in_use", frozenset()) in service.scrape()
     assert httpx.get(f"{service.url}/metrics").status_code == 404
 
