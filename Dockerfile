@@ -26,7 +26,8 @@ COPY modules ./modules
 COPY scripts/start.sh ./scripts/start.sh
 
 USER 10001:10001
-EXPOSE 8000
+# The API, and the Prometheus metrics (METRICS_PORT; bound to loopback unless METRICS_HOST opens it).
+EXPOSE 8000 9464
 # No curl in the slim image: Python asks /health (liveness, never the database).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('PORT', '8000') + '/health', timeout=4)"]

@@ -2,14 +2,14 @@
 
 import re
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from functools import partial
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
-from core import discovery, health
+from core import discovery, health, metrics, tracing
 from core.config import API_PREFIX, Settings, get_settings
 from core.db import create_db_engine
 from core.docs import add_docs
@@ -48,20 +48,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings.refuse_unsafe_production()
     configure_logging(settings)
     engine = create_db_engine(settings)
+    tracer_provider = tracing.tracer_provider(settings)
+    if tracer_provider is not None:
+        tracing.trace_engine(engine, tracer_provider)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         runner = InProcessRunner(engine, settings) if settings.JOBS_IN_PROCESS else None
         if runner is not None:
             runner.start()
-        yield
+        async with metrics.pool_sampler(engine) if settings.METRICS_ENABLED else nullcontext():
+            yield
         if runner is not None:
             await runner.stop()
+        if tracer_provider is not None:
+            tracer_provider.shutdown()  # sends the spans still waiting in the batch
         engine.dispose()
 
     app = FastAPI(
         title=settings.PROJECT_NAME,
         lifespan=lifespan,
+        telemetry=tracing.telemetry(tracer_provider),
         generate_unique_id_function=operation_id,
         # Served by `core.docs` from the service's own assets instead of a CDN.
         docs_url=None,
@@ -71,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Request-time dependencies (`SettingsDep`) read these settings, not the process-wide ones.
     app.state.settings = settings
     app.state.engine = engine
+    app.state.tracer_provider = tracer_provider
     app.state.limiter = build_limiter(settings)
 
     add_error_handlers(app)
@@ -85,6 +93,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
         )
     app.add_middleware(RequestContextMiddleware)
+    # Outermost, so it times the whole answer and sees every status, the body limit's 413 too.
+    if settings.METRICS_ENABLED:
+        app.add_middleware(metrics.MetricsMiddleware)
 
     app.include_router(document_errors(health.router))
     for feature in discovery.routers():

@@ -70,6 +70,17 @@ class Settings(BaseSettings):
 
     MAX_REQUEST_BODY_BYTES: int = Field(default=1024 * 1024, gt=0)
 
+    # Prometheus metrics at http://METRICS_HOST:METRICS_PORT/metrics, served by `core.serve` on a
+    # port of its own, never the API's (README: Operating it). Loopback unless opened on purpose.
+    METRICS_ENABLED: bool = True
+    METRICS_HOST: str = "127.0.0.1"
+    # The port of OpenTelemetry's Prometheus exporter; node_exporter, often beside it, has 9100.
+    METRICS_PORT: int = Field(default=9464, gt=0, lt=65536)
+    # OpenTelemetry traces are sent to this OTLP/HTTP collector (http://collector:4318); unset: off.
+    OTEL_EXPORTER_OTLP_ENDPOINT: str | None = None
+    # Unset: PROJECT_NAME.
+    OTEL_SERVICE_NAME: str | None = None
+
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Unset means JSON in production and readable console lines elsewhere.
     LOG_JSON: bool | None = None
@@ -116,6 +127,10 @@ class Settings(BaseSettings):
         if self.SECRET_KEY is not None:
             return self.SECRET_KEY.get_secret_value()
         return secrets.token_urlsafe(48)
+
+    @property
+    def tracing_enabled(self) -> bool:
+        return self.OTEL_EXPORTER_OTLP_ENDPOINT is not None
 
     @property
     def log_json(self) -> bool:

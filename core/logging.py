@@ -14,6 +14,7 @@ from typing import Any
 import structlog
 from structlog.typing import EventDict, Processor
 
+from core import tracing
 from core.config import Settings
 
 _SECRET_NAMES = r"password|token|secret|authorization|cookie"
@@ -121,6 +122,12 @@ def escape_control_characters(_logger: Any, _method: str, event_dict: EventDict)
     return event_dict
 
 
+def _trace_ids(settings: Settings) -> list[Processor]:
+    # Added by the handler, which every line passes through as it is written, rather than among
+    # the shared processors: structlog's loggers keep those they were first used with.
+    return [tracing.trace_ids()] if settings.tracing_enabled else []
+
+
 def configure_logging(settings: Settings) -> None:
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -148,7 +155,11 @@ def configure_logging(settings: Settings) -> None:
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            processors=[
+                *_trace_ids(settings),
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                renderer,
+            ],
         )
     )
     root = logging.getLogger()

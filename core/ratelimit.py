@@ -24,6 +24,7 @@ from limits.errors import StorageError
 from slowapi import Limiter
 from starlette.concurrency import run_in_threadpool
 
+from core import metrics
 from core.config import Settings, SettingsDep
 from core.errors import RateLimitedError, raises
 
@@ -125,6 +126,7 @@ def _count(limiter: Limiter, item: RateLimitItem, name: str, key: str) -> float 
         reset_at = None if allowed else limiter.limiter.get_window_stats(item, name, key).reset_time
     except StorageError as exc:
         health.failed(exc)
+        metrics.rate_limit_storage_failed()
         return None
     health.answered()
     return reset_at
@@ -137,10 +139,11 @@ def _setting(name: str) -> str:
     return setting
 
 
-def _refuse(item: RateLimitItem, reset_at: float | None) -> None:
+def _refuse(name: str, item: RateLimitItem, reset_at: float | None) -> None:
     """429 with Retry-After once the limit is spent (`reset_at` is when it refills)."""
     if reset_at is None:
         return
+    metrics.rate_limit_refused(name)
     raise RateLimitedError(
         f"Rate limit exceeded: {item}", retry_after=max(1, math.ceil(reset_at - time.time()))
     )
@@ -163,7 +166,7 @@ def rate_limit(name: str) -> Any:
             reset_at = _count(limiter, item, name, key)
         else:
             reset_at = await run_in_threadpool(_count, limiter, item, name, key)
-        _refuse(item, reset_at)
+        _refuse(name, item, reset_at)
 
     return Depends(check)
 
@@ -178,4 +181,4 @@ def enforce_rate_limit(request: Request, name: str) -> None:
         return
     settings: Settings = request.app.state.settings
     item = _parse(getattr(settings, setting))
-    _refuse(item, _count(limiter, item, name, client_address(request)))
+    _refuse(name, item, _count(limiter, item, name, client_address(request)))

@@ -7,6 +7,8 @@
 #                        to false where job workers run beside the service, each started with
 #                          python -m core.jobs worker
 #                        (compose.yaml's `worker`); stop one with SIGTERM, it finishes its job.
+# core.serve also serves every worker's Prometheus metrics on METRICS_HOST:METRICS_PORT
+# (127.0.0.1:9464), and refuses METRICS_PORT = PORT: metrics never share the public port.
 set -eu
 cd "$(dirname "$0")/.."
 

@@ -12,6 +12,7 @@ from types import FrameType
 
 import structlog
 
+from core import metrics
 from core.config import get_settings
 from core.db import create_db_engine
 from core.jobs.queue import requeue_dead
@@ -26,6 +27,9 @@ def worker() -> None:
     settings.refuse_unsafe_production()
     configure_logging(settings)
     engine = create_db_engine(settings)
+    if settings.METRICS_ENABLED:
+        # Its own listener: a worker beside the service on one host needs another METRICS_PORT.
+        metrics.serve(settings)
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:

@@ -8,8 +8,8 @@
 A running job whose lease ends (its runner was killed) is claimed again. Claiming is one atomic
 UPDATE: on PostgreSQL its row is locked with FOR UPDATE SKIP LOCKED, so runners in any number of
 processes never take the same job; SQLite lets one writer in at a time, which does the same.
-The events (job_enqueued, job_started, job_succeeded, job_failed, job_dead) are where the
-job counters belong.
+Each event is logged (job_enqueued, job_started, job_succeeded, job_failed, job_dead,
+job_lease_lost) and counted (`core.metrics.job_event`) in the same place.
 """
 
 import uuid
@@ -20,9 +20,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, and_, delete, event, or_, select, update
+from sqlalchemy import Connection, and_, delete, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from core import metrics
 from core.config import Settings
 from core.db import utcnow
 from core.jobs.models import ERROR_MAX_LENGTH, KIND_MAX_LENGTH, Job, JobStatus
@@ -68,6 +69,7 @@ def _enqueued(session: Session) -> None:
     enqueued: list[tuple[uuid.UUID, str]] = session.info.pop(_ENQUEUED, [])
     for job_id, kind in enqueued:
         log.info("job_enqueued", job_id=str(job_id), kind=kind)
+        metrics.job_event(kind, "enqueued")
     if enqueued:
         for wake in list(_wakers):
             wake()
@@ -126,6 +128,7 @@ def claim(connection: Connection, settings: Settings) -> Claimed | None:
         return None
     job = Claimed(id=row.id, kind=row.kind, payload=row.payload, attempt=row.attempts)
     log.info("job_started", job_id=str(job.id), kind=job.kind, attempt=job.attempt)
+    metrics.job_event(job.kind, "started")
     return job
 
 
@@ -143,6 +146,7 @@ def bury_abandoned(connection: Connection, settings: Settings) -> None:
     ).all()
     for row in rows:
         log.error("job_dead", job_id=str(row.id), kind=row.kind, attempts=row.attempts, error="abandoned")
+        metrics.job_event(row.kind, "dead")
 
 
 def _this_run(job: Claimed) -> Any:
@@ -152,6 +156,7 @@ def _this_run(job: Claimed) -> Any:
 def succeed(connection: Connection, job: Claimed) -> None:
     if connection.execute(delete(jobs).where(_this_run(job))).rowcount:
         log.info("job_succeeded", job_id=str(job.id), kind=job.kind, attempt=job.attempt)
+        metrics.job_event(job.kind, "succeeded")
     else:
         _lease_lost(job)
 
@@ -172,14 +177,23 @@ def fail(connection: Connection, job: Claimed, error: str, settings: Settings) -
         return
     fields = {"job_id": str(job.id), "kind": job.kind, "attempt": job.attempt, "error": error}
     log.warning("job_failed", **fields, retry_at=retry_at.isoformat() if retry_at else None)
+    metrics.job_event(job.kind, "failed")
     if retry_at is None:
         log.error("job_dead", **fields)
+    metrics.job_event(job.kind, "retried" if retry_at else "dead")
 
 
 def _lease_lost(job: Claimed) -> None:
     # The run took longer than its lease and another runner has taken the job since: whatever
     # that run does decides the job. Raise JOBS_LEASE_SECONDS above the longest run.
     log.warning("job_lease_lost", job_id=str(job.id), kind=job.kind, attempt=job.attempt)
+    metrics.job_event(job.kind, "lease_lost")
+
+
+def queued_by_kind(connection: Connection) -> dict[str, int]:
+    """How many jobs of each kind wait to run (retries included), for the `jobs_queued` gauge."""
+    queued = select(jobs.c.kind, func.count()).where(jobs.c.status == JobStatus.QUEUED)
+    return dict(connection.execute(queued.group_by(jobs.c.kind)).tuples().all())
 
 
 def requeue_dead(connection: Connection, kind: str | None = None) -> int:

@@ -12,7 +12,7 @@ import structlog
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from core import discovery
+from core import discovery, metrics
 from core.config import Settings
 from core.jobs import queue
 from core.jobs.queue import woken_by_enqueue
@@ -63,10 +63,13 @@ class Poller:
     def __init__(self, engine: Engine, settings: Settings, stop: threading.Event) -> None:
         self._engine, self._settings, self._stop = engine, settings, stop
         self._database_down = False
+        self._kinds_queued: set[str] = set()
 
     def __call__(self) -> None:
         try:
             run_due_jobs(self._engine, self._settings, self._stop)
+            if self._settings.METRICS_ENABLED:
+                self._count_queued()
         except OperationalError as exc:  # refused, timed out, dropped: try again at the next poll
             if not self._database_down:
                 error = str(exc.orig or exc).strip().splitlines()[0]
@@ -79,6 +82,14 @@ class Poller:
         if self._database_down:
             log.info("job_runner_database_recovered")
         self._database_down = False
+
+    def _count_queued(self) -> None:
+        with self._engine.connect() as connection:
+            counts = queue.queued_by_kind(connection)
+        # A kind whose queue has emptied reads 0, not its last count.
+        self._kinds_queued |= counts.keys()
+        for kind in self._kinds_queued:
+            metrics.jobs_queued(kind, counts.get(kind, 0))
 
 
 class InProcessRunner:

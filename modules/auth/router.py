@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, status
 
+from core import metrics
 from core.config import API_PREFIX, SettingsDep
 from core.db import SessionDep
 from core.errors import ConflictError, ForbiddenError, ServiceError, UnauthorizedError, responses
@@ -61,6 +62,7 @@ def login(
         session=session, email=form.username, password=form.password, rounds=settings.BCRYPT_ROUNDS
     )
     if user is None:
+        metrics.login_failed()
         raise UnauthorizedError("Incorrect email or password")
     # Said only to someone who knows the password.
     if settings.REQUIRE_VERIFIED_EMAIL and not user.is_verified:

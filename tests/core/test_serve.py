@@ -2,9 +2,11 @@
 
 from pathlib import Path
 
+import pytest
 from uvicorn import main as uvicorn
 
-from core.serve import arguments
+from core.config import ConfigurationError
+from core.serve import arguments, refuse_metrics_on_api_port
 from tests.helpers import make_settings
 
 
@@ -28,3 +30,11 @@ def test_an_option_given_on_the_command_line_cannot_widen_the_list(tmp_path: Pat
     parsed = uvicorn.make_context("uvicorn", command).params
     assert parsed["forwarded_allow_ips"] == ""
     assert parsed["proxy_headers"] is True
+
+
+def test_metrics_are_refused_on_the_apis_port(tmp_path: Path) -> None:
+    settings = make_settings(f"sqlite:///{tmp_path / 'x.db'}", METRICS_PORT=8000)
+
+    with pytest.raises(ConfigurationError, match="METRICS_PORT is the API's port"):
+        refuse_metrics_on_api_port(arguments(["--port", "8000"], settings), settings)
+    refuse_metrics_on_api_port(arguments(["--port", "8001"], settings), settings)

@@ -32,6 +32,8 @@ def service_env(database_url: str, **overrides: str) -> dict[str, str]:
         BCRYPT_ROUNDS="4",
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
+        # `core.serve` serves metrics on a port of their own: one per service, so none collide.
+        METRICS_PORT=str(free_port()),
     )
     env.update(overrides)
     return env
