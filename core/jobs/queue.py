@@ -193,7 +193,7 @@ def _lease_lost(job: Claimed) -> None:
 def queued_by_kind(connection: Connection) -> dict[str, int]:
     """How many jobs of each kind wait to run (retries included), for the `jobs_queued` gauge."""
     queued = select(jobs.c.kind, func.count()).where(jobs.c.status == JobStatus.QUEUED)
-    return dict(connection.execute(queued.group_by(jobs.c.kind)).tuples().all())
+    return dict(connection.execute(queued.group_by(jobs.c.kind)).all())
 
 
 def requeue_dead(connection: Connection, kind: str | None = None) -> int:

@@ -4,6 +4,7 @@ import asyncio
 import logging
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from prometheus_client import REGISTRY
 from sqlalchemy import Engine
 from sqlmodel import Session as DBSession
 from sqlmodel import select
@@ -23,8 +25,8 @@ from core.config import Settings
 from core.jobs import enqueue
 from core.jobs.models import Job, JobStatus
 from core.jobs.queue import claim, requeue_dead, succeed
-from core.jobs.runner import run_due_jobs
-from core.mail import Mail, enqueue_mail
+from core.jobs.runner import Poller, run_due_jobs
+from core.mail import MAIL_JOB, Mail, enqueue_mail
 from tests.auth.lifecycle import Outbox, free_port, smtp_server
 from tests.helpers import ROOT, make_settings
 
@@ -258,3 +260,39 @@ def test_a_job_whose_last_attempt_was_cut_off_is_dead_not_run_again(
         1,
         "runner stopped during the last attempt",
     )
+
+
+JOB_EVENTS = ("enqueued", "started", "succeeded", "failed", "retried", "dead")
+JOB_METRICS = [f"jobs_{event}_total" for event in JOB_EVENTS]
+
+
+def job_metrics(kind: str) -> dict[str, float]:
+    names = [*JOB_METRICS, "jobs_running", "jobs_queued"]
+    return {name: REGISTRY.get_sample_value(name, {"kind": kind}) or 0.0 for name in names}
+
+
+def test_a_jobs_life_reaches_its_metrics_and_a_runner_reports_the_queue(
+    db: DBSession, engine: Engine, smtp_settings: Callable[..., Settings]
+) -> None:
+    before = job_metrics(MAIL_JOB)
+    enqueue_mail(db, MAIL)
+    enqueue_mail(db, MAIL)
+    db.commit()
+    with refusing_server() as server:
+        Poller(engine, smtp_settings(server.port, JOBS_RETRY_SECONDS=60), threading.Event())()
+    with smtp_server() as mailbox:
+        enqueue_mail(db, MAIL)
+        db.commit()
+        Poller(engine, smtp_settings(mailbox.port), threading.Event())()
+    assert len(mailbox.messages) == 1
+    after = job_metrics(MAIL_JOB)
+    # Two attempts failed and wait for their retry; the third mail went out; none is running.
+    assert {name: after[name] - before[name] for name in JOB_METRICS} == {
+        "jobs_enqueued_total": 3,
+        "jobs_started_total": 3,
+        "jobs_succeeded_total": 1,
+        "jobs_failed_total": 2,
+        "jobs_retried_total": 2,
+        "jobs_dead_total": 0,
+    }
+    assert (after["jobs_running"], after["jobs_queued"]) == (before["jobs_running"], 2)
