@@ -92,10 +92,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["*"],
         )
-    app.add_middleware(RequestContextMiddleware)
-    # Outermost, so it times the whole answer and sees every status, the body limit's 413 too.
-    if settings.METRICS_ENABLED:
-        app.add_middleware(metrics.MetricsMiddleware)
+    app.add_middleware(
+        RequestContextMiddleware, observe=metrics.RequestMetrics() if settings.METRICS_ENABLED else None
+    )
 
     app.include_router(document_errors(health.router))
     for feature in discovery.routers():

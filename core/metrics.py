@@ -12,7 +12,6 @@ on them match them.
 
 import asyncio
 import os
-import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,7 +23,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
 from sqlalchemy.pool import QueuePool
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from core.config import ConfigurationError, Settings
 
@@ -93,35 +92,28 @@ def login_failed() -> None:
     LOGIN_FAILURES.inc()
 
 
-class MetricsMiddleware:
+class RequestMetrics:
     """Count every request and time it, by route template, method and status class.
 
-    Pure ASGI, as `core.middleware`: it only watches the response start go by. The label
-    children are looked up once per combination, not per request."""
+    Called by `core.middleware.RequestContextMiddleware` as each request ends (the outermost of
+    our middleware, so it sees every status, the body limit's 413 too), with the time it took
+    for the access log. The label children are looked up once per combination, not per request."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self) -> None:
         self._series: dict[tuple[str, str, str], tuple[Any, Any]] = {}
         # By the route's id: routes compare by value and hash by nothing; each lives as long as its app.
         self._templates: dict[int, str] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = 500
-        started = time.perf_counter()
-
-        async def send_watched(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_watched)
-        finally:
-            self._observe(scope, status, time.perf_counter() - started)
+    def __call__(self, scope: Scope, status: int, seconds: float) -> None:
+        route = self._template(scope)
+        method = scope["method"] if scope["method"] in _METHODS else "other"
+        key = (route, method, f"{status // 100}xx")
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = (REQUESTS.labels(*key), LATENCY.labels(*key))
+        count, latency = series
+        count.inc()
+        latency.observe(seconds)
 
     def _template(self, scope: Scope) -> str:
         # The router leaves the route it matched in the scope (a 405's too; nothing for a 404).
@@ -138,17 +130,6 @@ class MetricsMiddleware:
             }
             template = self._templates.setdefault(id(route), str(getattr(route, "path", UNMATCHED)))
         return template
-
-    def _observe(self, scope: Scope, status: int, seconds: float) -> None:
-        route = self._template(scope)
-        method = scope["method"] if scope["method"] in _METHODS else "other"
-        key = (route, method, f"{status // 100}xx")
-        series = self._series.get(key)
-        if series is None:
-            series = self._series[key] = (REQUESTS.labels(*key), LATENCY.labels(*key))
-        count, latency = series
-        count.inc()
-        latency.observe(seconds)
 
 
 def pool_usage(engine: Any) -> tuple[int, int, int]:
