@@ -24,6 +24,8 @@ COPY migrations ./migrations
 COPY core ./core
 COPY modules ./modules
 COPY scripts/start.sh ./scripts/start.sh
+# Compiled once here: with PYTHONDONTWRITEBYTECODE every start would otherwise compile the code again.
+RUN python -m compileall -q core modules migrations
 
 USER 10001:10001
 # The API, and the Prometheus metrics (METRICS_PORT; bound to loopback unless METRICS_HOST opens it).
