@@ -318,9 +318,15 @@ def project_readme(project: Path, template_root: Path, answers: dict[str, Any]) 
     leftover = re.search(r"^<!-- .* -->$", body, flags=re.MULTILINE)
     if leftover:
         raise SystemExit(f"error: template out of date: unknown README marker {leftover.group(0)}")
-    # Dropped blocks leave their surrounding blank lines behind.
-    body = re.sub(r"\n{3,}", "\n\n", body)
-    (project / "README.md").write_text(f"{head}\n{body}")
+    (project / "README.md").write_text(f"{head}\n{_squeeze_blank_lines(body)}")
+
+
+def _squeeze_blank_lines(text: str) -> str:
+    """Dropped blocks leave their surrounding blank lines behind: one is enough between
+    paragraphs. Fenced code keeps its own (ruff formats a README's Python blocks too)."""
+    parts = re.split(r"(^[ \t]*```.*?^[ \t]*```[ \t]*$)", text, flags=re.MULTILINE | re.DOTALL)
+    # re.split with a group alternates prose (even places) and fenced blocks (odd places).
+    return "".join(part if i % 2 else re.sub(r"\n{3,}", "\n\n", part) for i, part in enumerate(parts))
 
 
 def _git(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -340,6 +340,15 @@ def test_readme_is_the_root_readme_made_the_projects(default_project):
     assert "cp .env.example" not in readme
 
 
+def test_readme_code_blocks_keep_their_blank_lines(default_project):
+    """Prose loses the blank lines of dropped blocks; code keeps the spacing ruff formats it to."""
+    fenced = re.compile(r"^```.*?^```$", flags=re.MULTILINE | re.DOTALL)
+    readme = (default_project / "README.md").read_text()
+    # The job example's two files, with ruff's two blank lines around each function.
+    assert [block for block in fenced.findall(readme) if "\n\n\n@handler(" in block]
+    assert "\n\n\n" not in fenced.sub("(code)", readme)
+
+
 def test_readme_lists_only_the_entities_the_project_has(generate):
     project = generate("entities=order_lines,notes", "use_docker=no")
     readme = (project / "README.md").read_text()
