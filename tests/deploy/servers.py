@@ -34,6 +34,9 @@ def service_env(database_url: str, **overrides: str) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
         # `core.serve` serves metrics on a port of their own: one per service, so none collide.
         METRICS_PORT=str(free_port()),
+        # Clients register themselves, whatever the service's own .env decides (closed
+        # registration is a generation answer; these tests are about serving, not signing up).
+        OPEN_REGISTRATION="true",
     )
     env.update(overrides)
     return env

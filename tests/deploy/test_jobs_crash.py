@@ -116,7 +116,7 @@ def test_a_mail_cut_off_by_kill_9_is_delivered_once_after_restart(
         log = second.output()
     [(recipients, message)] = mailbox.messages
     assert recipients == ["bob@example.com"], log
-    assert message["Subject"] == "Reset your password for FastAPI Modulith"
+    assert message["Subject"].startswith("Reset your password for "), message["Subject"]
     assert message["Message-ID"] == f"<{job.id}@example.com>"
     assert jobs(engine) == []
     assert "job_succeeded" in log

@@ -29,8 +29,6 @@ def instances(
         RATE_LIMIT_STORAGE_URL=redis_url,
         RATE_LIMIT_DEFAULT="100000/minute",
         RATE_LIMIT_LOGIN="5/minute",
-        # Clients register themselves here, whatever the service's own .env decides.
-        OPEN_REGISTRATION="true",
         # The tests play clients behind a proxy on loopback: each gets an address of its own.
         TRUSTED_PROXIES='["127.0.0.1"]',
         DB_POOL_SIZE="5",
