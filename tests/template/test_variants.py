@@ -8,10 +8,11 @@ told where their interpreter is with `make PYTHON=...`, as their Makefile asks.
 What each variant runs, and why:
 
 - The user's `make test` (ruff, format check, mypy, import contracts, then the suite with its
-  coverage floor) where the module tree differs: defaults (the only run of the slow system
-  tests: many processes, many generations), no-entities and several-entities (other modules,
-  so other coverage, and another starting point for the entity scaffold).
-- `make lint` and the whole suite (not slow), without coverage, where the modules are the
+  coverage floor) where the module tree differs: defaults, no-entities and several-entities
+  (other modules, so other coverage, and another starting point for the entity scaffold).
+- The slow system tests (many processes, many generations) only where they can fail differently:
+  defaults, no-entities and closed-registration (see WITH_SLOW_TESTS).
+- `make lint` and the whole suite without coverage, where the modules are the
   defaults' and what runs them changes: postgresql (the suite on PostgreSQL), redis and
   closed-registration (settings the service reads from .env), python-3.12 and python-3.13
   (other interpreters and target versions). Coverage would measure the defaults' module tree
@@ -70,8 +71,9 @@ SMOKE = {"sqlite-no-docker", "postgresql-redis"}
 # decides what the scaffold writes: each is checked where they differ from another variant's.
 COVERAGE_CHECKED_HERE = {"defaults", "no-entities", "several-entities"}
 # The whole suite, slow tests too, as the user's own `make test` runs it: without an entity the
-# fast tests alone leave the worker command and the served metrics under the coverage floor.
-WITH_SLOW_TESTS = {"defaults", "no-entities"}
+# fast tests alone leave the worker command and the served metrics under the coverage floor, and
+# with registration closed the system tests' servers must still let their clients sign up.
+WITH_SLOW_TESTS = {"defaults", "no-entities", "closed-registration"}
 SCAFFOLD_CHECKED_HERE = {"defaults", "no-entities", "several-entities", "python-3.13"}
 # The tests a smoke run keeps: the project's files, its settings and .env, rate limits, registration.
 SMOKE_TESTS = [
@@ -84,13 +86,13 @@ SMOKE_TESTS = [
 # Longest first, so the pool does not end waiting on one long variant.
 ORDER = [
     "defaults",
+    "closed-registration",
     "python-3.13",
     "several-entities",
     "python-3.12",
     "no-entities",
     "postgresql",
     "redis",
-    "closed-registration",
     "postgresql-redis",
     "sqlite-no-docker",
 ]
