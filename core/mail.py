@@ -11,6 +11,7 @@ import smtplib
 import ssl
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from typing import Any
@@ -19,7 +20,8 @@ import structlog
 from sqlalchemy.orm import Session
 
 from core.config import Settings
-from core.jobs import JobContext, enqueue, handler
+from core.db import utcnow
+from core.jobs import GiveUp, JobContext, enqueue, handler
 
 log = structlog.get_logger(__name__)
 
@@ -29,6 +31,9 @@ class Mail:
     to: str
     subject: str
     body: str
+    # When the link in the body stops working: a message still unsent then (its server down for
+    # that long) is given up, not sent, and the reader never gets a link that is already dead.
+    expires_at: datetime | None = None
 
 
 def frontend_link(settings: Settings, page: str, token: str) -> str:
@@ -83,15 +88,22 @@ def enqueue_mail(session: Session, mail: Mail) -> None:
 
     The message waits in the jobs table, link included, until it is sent (a sent job is deleted).
     """
-    enqueue(session, MAIL_JOB, asdict(mail))
+    payload = asdict(mail)
+    if mail.expires_at is not None:
+        payload["expires_at"] = mail.expires_at.isoformat()
+    enqueue(session, MAIL_JOB, payload)
 
 
 @handler(MAIL_JOB)
 def _send_queued(payload: dict[str, Any], context: JobContext) -> None:
+    expires_at = payload.get("expires_at")
+    mail = Mail(**{**payload, "expires_at": expires_at and datetime.fromisoformat(expires_at)})
+    if mail.expires_at is not None and mail.expires_at <= utcnow():
+        raise GiveUp(f"the link expired at {expires_at} before the message could be sent")
     # The job's id names the message: sent again after a crash, it is the same message, and a
     # receiving server or client can tell.
     domain = context.settings.MAIL_FROM.rpartition("@")[2]
-    send_mail(Mail(**payload), settings=context.settings, message_id=f"<{context.job_id}@{domain}>")
+    send_mail(mail, settings=context.settings, message_id=f"<{context.job_id}@{domain}>")
 
 
 def send_mail(mail: Mail, *, settings: Settings, message_id: str | None = None) -> None:

@@ -161,11 +161,12 @@ def succeed(connection: Connection, job: Claimed) -> None:
         _lease_lost(job)
 
 
-def fail(connection: Connection, job: Claimed, error: str, settings: Settings) -> None:
-    """Count a failed attempt: run the job again after a backoff, or give up on it."""
+def fail(connection: Connection, job: Claimed, error: str, settings: Settings, *, retry: bool = True) -> None:
+    """Count a failed attempt: run the job again after a backoff, or give up on it (when its
+    attempts are used up, or `retry` is False)."""
     error = error[:ERROR_MAX_LENGTH]
     retry_at = None
-    if job.attempt < settings.JOBS_MAX_ATTEMPTS:
+    if retry and job.attempt < settings.JOBS_MAX_ATTEMPTS:
         # 1, 2, 4, 8… times the first delay: a server that is down gets time to come back.
         retry_at = utcnow() + timedelta(seconds=settings.JOBS_RETRY_SECONDS * 2 ** (job.attempt - 1))
     status = JobStatus.QUEUED if retry_at else JobStatus.DEAD

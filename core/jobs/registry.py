@@ -29,6 +29,11 @@ class UnknownJobKindError(LookupError):
     pass
 
 
+class GiveUp(Exception):  # noqa: N818 (an instruction to the runner, not a fault)
+    """Raised by a handler when no later attempt can succeed: the job is dead at once, with this
+    message as its error, rather than retried until its attempts run out."""
+
+
 def handler(kind: str) -> Callable[[Handler], Handler]:
     """Register the decorated function as the one that runs jobs of `kind`."""
 

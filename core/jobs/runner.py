@@ -16,7 +16,7 @@ from core import discovery, metrics
 from core.config import Settings
 from core.jobs import queue
 from core.jobs.queue import woken_by_enqueue
-from core.jobs.registry import JobContext, UnknownJobKindError, handler_for
+from core.jobs.registry import GiveUp, JobContext, UnknownJobKindError, handler_for
 
 log = structlog.get_logger(__name__)
 
@@ -35,6 +35,9 @@ def run_one(engine: Engine, settings: Settings) -> bool:
     try:
         handler = handler_for(job.kind)
         handler(job.payload, JobContext(job_id=job.id, attempt=job.attempt, settings=settings))
+    except GiveUp as exc:
+        with engine.begin() as connection:
+            queue.fail(connection, job, f"{type(exc).__name__}: {exc}", settings, retry=False)
     except Exception as exc:  # a handler's failure is the job's, never the runner's
         if not isinstance(exc, OSError | UnknownJobKindError):
             # An I/O error says all there is to say; anything else is a bug worth its traceback.

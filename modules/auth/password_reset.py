@@ -33,7 +33,7 @@ def _fingerprint(user: User, secret: str) -> str:
 
 def reset_mail(*, user: User, settings: Settings) -> Mail:
     minutes = settings.PASSWORD_RESET_TOKEN_EXPIRE_MINUTES
-    token, _ = create_token(
+    token, expires_at = create_token(
         subject=str(user.id),
         token_type=TokenType.RESET_PASSWORD,
         secret=settings.secret_key,
@@ -49,6 +49,7 @@ def reset_mail(*, user: User, settings: Settings) -> Mail:
             f"It works once, within {minutes} minutes, and signs you out everywhere.\n"
             "If you did not ask for it, ignore this message: your password stays as it is.\n"
         ),
+        expires_at=expires_at,
     )
 
 

@@ -8,7 +8,7 @@ already verified, or whose address has changed since, is refused, so each link w
 """
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -27,19 +27,20 @@ USED_LINK = "Verification link has already been used"
 STALE_LINK = "Verification link was sent to an address this account no longer uses"
 
 
-def _link(user: User, settings: Settings, claims: dict[str, str]) -> str:
-    token, _ = create_token(
+def _link(user: User, settings: Settings, claims: dict[str, str]) -> tuple[str, datetime]:
+    """The link to mail, and when it stops working."""
+    token, expires_at = create_token(
         subject=str(user.id),
         token_type=TokenType.VERIFY_EMAIL,
         secret=settings.secret_key,
         lifetime=timedelta(hours=settings.VERIFY_EMAIL_TOKEN_EXPIRE_HOURS),
         claims=claims,
     )
-    return frontend_link(settings, "verify-email", token)
+    return frontend_link(settings, "verify-email", token), expires_at
 
 
 def verification_mail(*, user: User, settings: Settings) -> Mail:
-    link = _link(user, settings, {"email": user.email})
+    link, expires_at = _link(user, settings, {"email": user.email})
     return Mail(
         to=user.email,
         subject=f"Verify your email address for {settings.PROJECT_NAME}",
@@ -48,11 +49,12 @@ def verification_mail(*, user: User, settings: Settings) -> Mail:
             f"It works once, within {settings.VERIFY_EMAIL_TOKEN_EXPIRE_HOURS} hours. "
             "If you did not ask for it, ignore this message.\n"
         ),
+        expires_at=expires_at,
     )
 
 
 def email_change_mail(*, user: User, new_email: str, settings: Settings) -> Mail:
-    link = _link(user, settings, {"email": new_email, "replaces": user.email})
+    link, expires_at = _link(user, settings, {"email": new_email, "replaces": user.email})
     return Mail(
         to=new_email,
         subject=f"Confirm your new email address for {settings.PROJECT_NAME}",
@@ -61,6 +63,7 @@ def email_change_mail(*, user: User, new_email: str, settings: Settings) -> Mail
             f"{link}\n\nIt works once, within {settings.VERIFY_EMAIL_TOKEN_EXPIRE_HOURS} hours. "
             "If you did not ask for it, ignore this message: nothing changes.\n"
         ),
+        expires_at=expires_at,
     )
 
 

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,12 @@ from sqlmodel import Session
 from core.config import Settings
 from core.db import create_db_engine
 from core.mail import Mail, send_mail
+from core.security import TokenType, decode_token
+from modules.auth.password_reset import reset_mail
 from modules.users.models import User
 from modules.users.schemas import UserCreate
 from modules.users.service import create_user
+from modules.users.verification import email_change_mail, verification_mail
 from tests.auth.lifecycle import (
     RESET_PATH,
     VERIFY_PATH,
@@ -58,6 +62,28 @@ def smtp_client(app: FastAPI, database_url: str, caplog: pytest.LogCaptureFixtur
         return own_client(database_url, caplog, MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", **overrides)
 
     return client
+
+
+@pytest.mark.parametrize(
+    ("compose", "path", "token_type"),
+    [
+        (reset_mail, RESET_PATH, TokenType.RESET_PASSWORD),
+        (verification_mail, VERIFY_PATH, TokenType.VERIFY_EMAIL),
+        (partial(email_change_mail, new_email="new@example.com"), VERIFY_PATH, TokenType.VERIFY_EMAIL),
+    ],
+    ids=["reset", "verification", "email-change"],
+)
+def test_each_mail_expires_with_its_link(
+    compose: Callable[..., Mail],
+    path: str,
+    token_type: TokenType,
+    make_user: Callable[..., User],
+    settings: Settings,
+) -> None:
+    mail = compose(user=make_user("bob@example.com"), settings=settings)
+    claims = decode_token(token_in(mail.body, path), secret=settings.secret_key, token_type=token_type)
+    assert mail.expires_at is not None
+    assert mail.expires_at.timestamp() == pytest.approx(claims["exp"], abs=1)
 
 
 @pytest.mark.usefixtures("app")  # the service's logging pipeline, as configured by the app

@@ -8,7 +8,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -22,6 +23,7 @@ from sqlmodel import select
 
 from core.app import create_app
 from core.config import Settings
+from core.db import utcnow
 from core.jobs import enqueue
 from core.jobs.models import Job, JobStatus
 from core.jobs.queue import claim, requeue_dead, succeed
@@ -137,6 +139,23 @@ def test_a_queued_mail_is_sent_once_with_the_job_id_as_its_message_id(
     assert message["Message-ID"] == f"<{job.id}@example.com>"
     # A job that succeeded leaves nothing behind, its link included.
     assert jobs(engine) == []
+
+
+def test_a_mail_whose_link_has_expired_is_given_up_not_sent(
+    db: DBSession, engine: Engine, smtp_settings: Callable[..., Settings]
+) -> None:
+    # Its server was down until after the link's expiry, say: the reader must not get a dead link.
+    enqueue_mail(db, replace(MAIL, subject="Too late", expires_at=utcnow() - timedelta(seconds=1)))
+    enqueue_mail(db, replace(MAIL, subject="In time", expires_at=utcnow() + timedelta(hours=1)))
+    db.commit()
+    with smtp_server() as mailbox:
+        assert run_due_jobs(engine, smtp_settings(mailbox.port)) == 2
+    assert [message["Subject"] for _, message in mailbox.messages] == ["In time"]
+    [job] = jobs(engine)
+    # Dead at its first attempt: no retry could make the link work again.
+    assert (job.status, job.attempts, job.payload["subject"]) == (JobStatus.DEAD, 1, "Too late")
+    assert job.last_error is not None
+    assert job.last_error.startswith("GiveUp: the link expired at ")
 
 
 def test_a_failing_smtp_server_gets_retries_with_backoff_then_the_job_is_dead(
