@@ -23,6 +23,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
 from sqlalchemy.pool import QueuePool
+from starlette.routing import Mount
 from starlette.types import Scope
 
 from core.config import ConfigurationError, Settings
@@ -116,18 +117,20 @@ class RequestMetrics:
         latency.observe(seconds)
 
     def _template(self, scope: Scope) -> str:
-        # The router leaves the route it matched in the scope (a 405's too; nothing for a 404).
-        # That is the route as its module declared it (`/{user_id}`): FastAPI knows where each
-        # was included (`/api/v1/users/{user_id}`), asked once per route.
-        route = scope.get("route")
+        # The router leaves the route it matched in the scope (a 405's too; nothing for a 404),
+        # or for a mounted app (the docs' assets) the app itself, as the endpoint. That route is
+        # as its module declared it (`/{user_id}`): FastAPI knows where each was included
+        # (`/api/v1/users/{user_id}`), asked once per route.
+        route = scope.get("route") or scope.get("endpoint")
         if route is None:
             return UNMATCHED
         template = self._templates.get(id(route))
         if template is None:  # a route not seen yet, or added since: read them all again
-            self._templates = {
-                id(context.original_route): context.path_format or UNMATCHED
-                for context in iter_route_contexts(scope["app"].routes)
-            }
+            self._templates = {}
+            for context in iter_route_contexts(scope["app"].routes):
+                declared = context.original_route
+                for key in (declared, declared.app) if isinstance(declared, Mount) else (declared,):
+                    self._templates[id(key)] = context.path_format or UNMATCHED
             template = self._templates.setdefault(id(route), str(getattr(route, "path", UNMATCHED)))
         return template
 

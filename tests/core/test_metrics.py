@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from core import metrics
 from core.config import API_PREFIX
 from core.db import create_db_engine
+from core.docs import ASSETS_URL
 from tests.deploy.servers import free_port
 from tests.helpers import make_settings
 
@@ -63,6 +64,18 @@ async def test_a_path_no_route_matches_is_counted_as_unmatched_never_by_its_path
     assert requests(metrics.UNMATCHED) == before + 1
     routes = {sample.labels.get("route") for family in REGISTRY.collect() for sample in family.samples}
     assert path not in routes
+
+
+async def test_the_docs_assets_are_counted_under_their_mount_not_as_unmatched(
+    api: httpx.AsyncClient,
+) -> None:
+    route = f"{ASSETS_URL}/{{path}}"
+    before = requests(route, status_class="2xx"), requests(metrics.UNMATCHED, status_class="2xx")
+
+    assert (await api.get(f"{ASSETS_URL}/swagger-ui.css")).status_code == 200
+
+    assert requests(route, status_class="2xx") == before[0] + 1
+    assert requests(metrics.UNMATCHED, status_class="2xx") == before[1]
 
 
 async def test_a_method_outside_http_is_counted_as_other(api: httpx.AsyncClient) -> None:
