@@ -6,6 +6,7 @@ import time
 import uuid
 from datetime import timedelta
 
+import structlog
 from fastapi import FastAPI, status
 
 from core.app import create_app as create_service
@@ -13,6 +14,9 @@ from core.db import SessionDep, utcnow
 from modules.auth.models import AuthSession
 
 STEP_SECONDS = 1.5
+# Logged between the two writes: the test stops the service once every request has logged it.
+BETWEEN_WRITES = "slow_pair_between_writes"
+log = structlog.get_logger(__name__)
 
 
 def create_app() -> FastAPI:
@@ -24,6 +28,7 @@ def create_app() -> FastAPI:
         owned = {"user_id": owner_id, "expires_at": utcnow() + timedelta(hours=1)}
         session.add(AuthSession(refresh_token_hash="first of a pair", **owned))
         session.flush()
+        log.info(BETWEEN_WRITES)
         time.sleep(STEP_SECONDS)
         session.add(AuthSession(refresh_token_hash="second of a pair", **owned))
         session.commit()

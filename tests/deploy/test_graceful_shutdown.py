@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.deploy.servers import Service, service_env
+from tests.deploy.slow_app import BETWEEN_WRITES
 from tests.helpers import PASSWORD
 
 # Starts servers or processes: run once in CI, not in every template variant.
@@ -35,7 +36,10 @@ def test_sigterm_lets_in_flight_requests_finish_and_nothing_is_half_written(
         owner_id = r.json()["id"]
         with ThreadPoolExecutor(IN_FLIGHT) as pool:
             answers = [pool.submit(http.post, f"/slow-pair/{owner_id}") for _ in range(IN_FLIGHT)]
-            time.sleep(0.5)  # all are inside the handler, between their two writes
+            # Until all are inside the handler (however loaded the machine), between their writes.
+            deadline = time.monotonic() + 30
+            while service.output().count(BETWEEN_WRITES) < IN_FLIGHT and time.monotonic() < deadline:
+                time.sleep(0.05)
             service.process.terminate()
             statuses = [answer.result().status_code for answer in answers]
         exit_code = service.process.wait(30)
