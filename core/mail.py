@@ -88,18 +88,16 @@ def enqueue_mail(session: Session, mail: Mail) -> None:
 
     The message waits in the jobs table, link included, until it is sent (a sent job is deleted).
     """
-    payload = asdict(mail)
-    if mail.expires_at is not None:
-        payload["expires_at"] = mail.expires_at.isoformat()
-    enqueue(session, MAIL_JOB, payload)
+    expires_at = mail.expires_at.isoformat() if mail.expires_at else None
+    enqueue(session, MAIL_JOB, {**asdict(mail), "expires_at": expires_at})
 
 
 @handler(MAIL_JOB)
 def _send_queued(payload: dict[str, Any], context: JobContext) -> None:
-    expires_at = payload.get("expires_at")
-    mail = Mail(**{**payload, "expires_at": expires_at and datetime.fromisoformat(expires_at)})
-    if mail.expires_at is not None and mail.expires_at <= utcnow():
-        raise GiveUp(f"the link expired at {expires_at} before the message could be sent")
+    expires_at = datetime.fromisoformat(payload["expires_at"]) if payload["expires_at"] else None
+    if expires_at is not None and expires_at <= utcnow():
+        raise GiveUp(f"the link expired at {expires_at.isoformat()} before the message could be sent")
+    mail = Mail(**{**payload, "expires_at": expires_at})
     # The job's id names the message: sent again after a crash, it is the same message, and a
     # receiving server or client can tell.
     domain = context.settings.MAIL_FROM.rpartition("@")[2]

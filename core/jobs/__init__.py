@@ -9,9 +9,9 @@
 
 A job runs at least once: a failure is retried with backoff, up to JOBS_MAX_ATTEMPTS, then the job
 is dead (kept, logged, re-queued with `python -m core.jobs requeue`); a handler that raises
-`GiveUp` makes it dead at once. While its runner lives, no
-other runner takes it; a runner killed mid-run leaves it to be run again once its lease ends,
-so a handler may see the same job twice and should be idempotent.
+`GiveUp` makes it dead at once. While its runner lives, no other runner takes it; a runner
+killed mid-run leaves it to be run again once its lease ends, so a handler may see the same job
+twice and should be idempotent.
 """
 
 from core.jobs.queue import enqueue
