@@ -31,20 +31,22 @@ def _import_part(name: str, part: str) -> ModuleType | None:
     return importlib.import_module(qualified) if find_spec(qualified) else None
 
 
-def import_models() -> None:
-    """Import every `models.py`, so all tables are registered on the shared metadata."""
-    for qualified in CORE_MODELS:
+def _import_everywhere(core_modules: tuple[str, ...], part: str) -> None:
+    """Import core's own `core_modules`, then `part` of every module that has one."""
+    for qualified in core_modules:
         importlib.import_module(qualified)
     for name in module_names():
-        _import_part(name, "models")
+        _import_part(name, part)
+
+
+def import_models() -> None:
+    """Import every `models.py`, so all tables are registered on the shared metadata."""
+    _import_everywhere(CORE_MODELS, "models")
 
 
 def import_job_handlers() -> None:
     """Import every `jobs.py`, so each job kind has its handler registered."""
-    for qualified in CORE_JOB_HANDLERS:
-        importlib.import_module(qualified)
-    for name in module_names():
-        _import_part(name, "jobs")
+    _import_everywhere(CORE_JOB_HANDLERS, "jobs")
 
 
 def routers() -> list[FeatureRouter]:

@@ -100,14 +100,19 @@ def _send_queued(payload: dict[str, Any], context: JobContext) -> None:
     mail = Mail(**{**payload, "expires_at": expires_at})
     # The job's id names the message: sent again after a crash, it is the same message, and a
     # receiving server or client can tell.
-    domain = context.settings.MAIL_FROM.rpartition("@")[2]
-    send_mail(mail, settings=context.settings, message_id=f"<{context.job_id}@{domain}>")
+    message_id = f"<{context.job_id}@{_domain(context.settings)}>"
+    send_mail(mail, settings=context.settings, message_id=message_id)
+
+
+def _domain(settings: Settings) -> str:
+    """The sender's domain, which names every message it sends."""
+    return settings.MAIL_FROM.rpartition("@")[2]
 
 
 def send_mail(mail: Mail, *, settings: Settings, message_id: str | None = None) -> None:
     """Send one message now; a failure is logged and raised, for the job to be retried."""
     if message_id is None:
-        message_id = make_msgid(domain=settings.MAIL_FROM.rpartition("@")[2])
+        message_id = make_msgid(domain=_domain(settings))
     try:
         _BACKENDS[settings.MAIL_BACKEND](mail, settings, message_id)
     except OSError as exc:  # smtplib's errors, refused connections, timeouts and TLS failures alike
