@@ -2,7 +2,8 @@
 
 Each limit is a setting named `RATE_LIMIT_<NAME>`; `rate_limit("login")` applies
 `RATE_LIMIT_LOGIN` to a route. Counts are kept per client address and per limit name, so
-the default limit is one budget across the whole API.
+the default limit is one budget across the whole API, and under the service's SERVICE_NAME, so
+services sharing one Redis never share a count.
 
 When the storage (Redis) does not answer, requests are served unlimited: an outage of the
 counter must not take the API down with it. One warning is logged when the outage starts and
@@ -118,12 +119,13 @@ def _parse(limit: str) -> RateLimitItem:
     return parse(limit)
 
 
-def _count(limiter: Limiter, item: RateLimitItem, name: str, key: str) -> float | None:
+def _count(limiter: Limiter, item: RateLimitItem, settings: Settings, name: str, key: str) -> float | None:
     """Count one request; None if it is allowed (or cannot be counted), else when the window resets."""
     health = _storage_health(limiter)
+    identifiers = (settings.SERVICE_NAME, name, key)
     try:
-        allowed = limiter.limiter.hit(item, name, key)
-        reset_at = None if allowed else limiter.limiter.get_window_stats(item, name, key).reset_time
+        allowed = limiter.limiter.hit(item, *identifiers)
+        reset_at = None if allowed else limiter.limiter.get_window_stats(item, *identifiers).reset_time
     except StorageError as exc:
         health.failed(exc)
         metrics.rate_limit_storage_failed()
@@ -163,9 +165,9 @@ def rate_limit(name: str) -> Any:
         # Counting in this process's memory is quicker than a trip to the threadpool; a storage
         # server (Redis) is network I/O and stays off the event loop.
         if settings.RATE_LIMIT_STORAGE_URL.startswith("memory://"):
-            reset_at = _count(limiter, item, name, key)
+            reset_at = _count(limiter, item, settings, name, key)
         else:
-            reset_at = await run_in_threadpool(_count, limiter, item, name, key)
+            reset_at = await run_in_threadpool(_count, limiter, item, settings, name, key)
         _refuse(name, item, reset_at)
 
     return Depends(check)
@@ -181,4 +183,4 @@ def enforce_rate_limit(request: Request, name: str) -> None:
         return
     settings: Settings = request.app.state.settings
     item = _parse(getattr(settings, setting))
-    _refuse(name, item, _count(limiter, item, name, client_address(request)))
+    _refuse(name, item, _count(limiter, item, settings, name, client_address(request)))

@@ -27,6 +27,9 @@ from core.jobs.runner import run_due_jobs
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SECRET_KEY = "test-secret-key-long-enough-for-hs256-signing"
 PASSWORD = "correct horse battery"
+# This run's name for what services keep on shared servers (their rate-limit counts in Redis):
+# suites running side by side on one Redis, as the template tests do, never share a count.
+RUN_SERVICE_NAME = f"test-{uuid.uuid4().hex[:12]}"
 # What UserRead shows of an account: never the password hash.
 USER_READ_FIELDS = {
     "id",
@@ -55,6 +58,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "BCRYPT_ROUNDS": 4,
         "RATE_LIMIT_ENABLED": False,
         "LOG_LEVEL": "WARNING",
+        "SERVICE_NAME": RUN_SERVICE_NAME,
     }
     return Settings(_env_file=None, **{**values, **overrides})  # type: ignore[call-arg]
 

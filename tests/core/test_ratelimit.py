@@ -162,3 +162,29 @@ async def test_login_limit_is_shared_through_redis(
         assert (await login(client)).status_code == 401
 
     assert (await login(second)).status_code == 429
+
+
+async def test_counts_are_kept_under_the_service_name(
+    limited: Callable[..., httpx.AsyncClient], redis_db: Any
+) -> None:
+    client = limited(RATE_LIMIT_STORAGE_URL=REDIS_URL, SERVICE_NAME="orders-api")
+
+    await client.get(ME)
+
+    keys = [key.decode() for key in redis_db.scan_iter()]
+    assert keys
+    assert all("orders-api" in key for key in keys)
+
+
+async def test_services_sharing_redis_under_other_names_never_share_a_count(
+    limited: Callable[..., httpx.AsyncClient], redis_db: Any
+) -> None:
+    orders = limited(RATE_LIMIT_STORAGE_URL=REDIS_URL, SERVICE_NAME="orders-api")
+    billing = limited(RATE_LIMIT_STORAGE_URL=REDIS_URL, SERVICE_NAME="billing-api")
+    for _ in range(3):
+        assert (await login(orders)).status_code == 401
+    assert (await login(orders)).status_code == 429
+
+    statuses = [(await login(billing)).status_code for _ in range(3)]
+
+    assert statuses == [401] * 3

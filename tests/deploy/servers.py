@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -34,6 +35,9 @@ def service_env(database_url: str, **overrides: str) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
         # `core.serve` serves metrics on a port of their own: one per service, so none collide.
         METRICS_PORT=str(free_port()),
+        # Counts of its own in a shared Redis: the project's .env may name one (a generation
+        # answer), and another test's service must not have spent this one's limits there.
+        SERVICE_NAME=f"test-{uuid.uuid4().hex[:12]}",
         # Clients register themselves, whatever the service's own .env decides (closed
         # registration is a generation answer; these tests are about serving, not signing up).
         OPEN_REGISTRATION="true",

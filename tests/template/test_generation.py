@@ -23,6 +23,8 @@ ANSWER_DEPENDENT = {
     "Dockerfile",
     "compose.yaml",
     ".github/workflows/ci.yml",
+    # SERVICE_NAME's default is the slug.
+    "core/config.py",
 }
 TEMPLATE_MATERIAL = (
     "cookiecutter.json",

@@ -11,7 +11,7 @@ What each variant runs, and why:
   coverage floor) where the module tree differs: defaults, no-entities and several-entities
   (other modules, so other coverage, and another starting point for the entity scaffold).
 - The slow system tests (many processes, many generations) only where they can fail differently:
-  defaults, no-entities and closed-registration (see WITH_SLOW_TESTS).
+  defaults, no-entities, closed-registration and postgresql-redis-closed (see WITH_SLOW_TESTS).
 - `make lint` and the whole suite without coverage, where the modules are the
   defaults' and what runs them changes: postgresql (the suite on PostgreSQL), redis and
   closed-registration (settings the service reads from .env), python-3.12 and python-3.13
@@ -19,8 +19,7 @@ What each variant runs, and why:
   again. The entity scaffold (tests/scaffold, half a minute of subprocesses) depends only on
   the modules and the target version, so it runs in defaults and in 3.13 (the newest target).
 - `make lint` and a few tests that read the changed files where only files change:
-  sqlite-no-docker (the Docker files are dropped) and postgresql-redis (the .env lines of
-  postgresql and redis together, each already run in full).
+  sqlite-no-docker (the Docker files are dropped).
 
 Speed: the variants run TEMPLATE_JOBS at a time (default: one per core) in a pool that the
 first of these tests starts; each test then waits for its own. Each variant has a Redis
@@ -60,20 +59,22 @@ VARIANTS = {
     "redis": ["rate_limit_storage=redis"],
     "closed-registration": ["open_registration=no"],
     "sqlite-no-docker": ["database=sqlite", "use_docker=no"],
-    "postgresql-redis": ["database=postgresql", "rate_limit_storage=redis"],
+    # The shape of a small team's production service: every server, no sign-up.
+    "postgresql-redis-closed": ["database=postgresql", "rate_limit_storage=redis", "open_registration=no"],
     "python-3.12": ["python_version=3.12"],
     "python-3.13": ["python_version=3.13", "database=postgresql", "use_docker=no"],
     "no-entities": ["entities="],
     "several-entities": ["entities=items, notes, order_lines"],
 }
-SMOKE = {"sqlite-no-docker", "postgresql-redis"}
+SMOKE = {"sqlite-no-docker"}
 # The module tree decides what coverage measures, and the module tree with the Python version
 # decides what the scaffold writes: each is checked where they differ from another variant's.
 COVERAGE_CHECKED_HERE = {"defaults", "no-entities", "several-entities"}
 # The whole suite, slow tests too, as the user's own `make test` runs it: without an entity the
-# fast tests alone leave the worker command and the served metrics under the coverage floor, and
-# with registration closed the system tests' servers must still let their clients sign up.
-WITH_SLOW_TESTS = {"defaults", "no-entities", "closed-registration"}
+# fast tests alone leave the worker command and the served metrics under the coverage floor; with
+# registration closed the system tests' servers must still let their clients sign up; and with
+# Redis named in .env, every server they start counts its limits in that one Redis.
+WITH_SLOW_TESTS = {"defaults", "no-entities", "closed-registration", "postgresql-redis-closed"}
 SCAFFOLD_CHECKED_HERE = {"defaults", "no-entities", "several-entities", "python-3.13"}
 # The tests a smoke run keeps: the project's files, its settings and .env, rate limits, registration.
 SMOKE_TESTS = [
@@ -91,9 +92,9 @@ ORDER = [
     "several-entities",
     "python-3.12",
     "no-entities",
+    "postgresql-redis-closed",
     "postgresql",
     "redis",
-    "postgresql-redis",
     "sqlite-no-docker",
 ]
 JOBS = int(os.environ.get("TEMPLATE_JOBS", os.cpu_count() or 1))
