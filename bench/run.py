@@ -170,6 +170,8 @@ def service_env(database_url: str, extra: dict[str, str]) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "ACCESS_TOKEN_EXPIRE_MINUTES": "240",
         "LOG_LEVEL": "INFO",
+        # Nothing here sends mail; production refuses the console backend.
+        "MAIL_BACKEND": "smtp",
         **{f"RATE_LIMIT_{name}": unreachable for name in ("DEFAULT", "LOGIN", "REGISTER", "REFRESH")},
         **extra,
     }

@@ -1,6 +1,8 @@
 """One `Settings`, read from the environment and `.env`, cached for the process."""
 
+import math
 import secrets
+import unicodedata
 from functools import cached_property, lru_cache
 from typing import Annotated, Literal
 
@@ -13,6 +15,12 @@ EXAMPLE_SECRET_KEY = "change-me-to-a-long-random-string-before-deploying"
 MIN_SECRET_KEY_BYTES = 32
 # A random key of any common alphabet (hex, base64, words) has far more; "aaaa…" or "abab…" has not.
 MIN_SECRET_KEY_DISTINCT_CHARACTERS = 10
+# Estimated by `secret_key_bits`. RFC 7518 asks HS256 for a 256-bit key: 64 random hex digits or
+# `secrets.token_urlsafe(32)` estimate above 190 bits, "0123456789" repeated to any length at 13.
+MIN_SECRET_KEY_BITS = 128
+# Spaces of every kind, line and paragraph separators, controls and invisible format characters
+# (U+200B, a zero-width space, is one): a copying mistake, or a key that looks like another.
+_INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
 # Every feature module is mounted under this prefix, at `<API_PREFIX>/<folder name>`.
 API_PREFIX = "/api/v1"
 
@@ -30,6 +38,10 @@ class Settings(BaseSettings):
 
     ENVIRONMENT: Literal["local", "test", "production"] = "local"
     PROJECT_NAME: str = "FastAPI Modulith"
+    # Names what this service keeps on servers it may share with others: its rate-limit counters
+    # in Redis are kept under it, so two services on one Redis never spend each other's limits.
+    # (hooks/generate.py rewrites this line: a generated service is named by its slug.)
+    SERVICE_NAME: str = Field(default="fastapi-modulith", pattern=r"^[\w.-]{1,100}$")
 
     # Unset outside production means a random key per process (tokens die on restart).
     SECRET_KEY: SecretStr | None = None
@@ -97,8 +109,11 @@ class Settings(BaseSettings):
     RATE_LIMIT_EMAIL_CHANGE: str = "5/hour"
     RATE_LIMIT_PASSWORD_CHANGE: str = "5/minute"
 
-    # "console" logs each message with its link; "smtp" sends it.
+    # "console" logs each message; "smtp" sends it. Production refuses console unless
+    # MAIL_CONSOLE_IN_PRODUCTION says the operator accepts mail in the log, and leaves its links'
+    # tokens out of it even then.
     MAIL_BACKEND: Literal["console", "smtp"] = "console"
+    MAIL_CONSOLE_IN_PRODUCTION: bool = False
     MAIL_FROM: EmailStr = "noreply@example.com"
     SMTP_HOST: str = "localhost"
     SMTP_PORT: int = Field(default=587, gt=0, lt=65536)
@@ -143,6 +158,13 @@ class Settings(BaseSettings):
         key = self.SECRET_KEY.get_secret_value() if self.SECRET_KEY else ""
         if weakness := secret_key_weakness(key):
             raise ConfigurationError(f"SECRET_KEY {weakness}")
+        if self.MAIL_BACKEND == "console" and not self.MAIL_CONSOLE_IN_PRODUCTION:
+            # Mail in the log is a password reset for whoever reads the log.
+            raise ConfigurationError(
+                "MAIL_BACKEND=console would write every message to the log instead of sending it: "
+                "set MAIL_BACKEND=smtp and SMTP_HOST, or MAIL_CONSOLE_IN_PRODUCTION=true to accept "
+                "mail in the log (without its links' tokens)"
+            )
         if self.CORS_ALLOW_CREDENTIALS:
             for origin in self.CORS_ORIGINS:
                 # Any page can send `Origin: null` (a sandboxed frame, a file), and `*` is anyone:
@@ -159,12 +181,38 @@ def secret_key_weakness(key: str) -> str | None:
         return "is the example value from .env.example"
     if len(key.encode()) < MIN_SECRET_KEY_BYTES:
         return f"is shorter than {MIN_SECRET_KEY_BYTES} bytes"
-    if any(character.isspace() for character in key):
+    invisible = next((c for c in key if c.isspace() or unicodedata.category(c) in _INVISIBLE), None)
+    if invisible is not None:
         # Most likely a quoting or copying mistake, which another instance would not repeat.
-        return "contains whitespace"
+        return f"contains whitespace or an invisible character (U+{ord(invisible):04X})"
     if len(set(key)) < MIN_SECRET_KEY_DISTINCT_CHARACTERS:
         return f"has fewer than {MIN_SECRET_KEY_DISTINCT_CHARACTERS} distinct characters"
+    bits = secret_key_bits(key)
+    if bits < MIN_SECRET_KEY_BITS:
+        return (
+            f"is too predictable (about {bits:.0f} bits of entropy, {MIN_SECRET_KEY_BITS} needed): "
+            'make one with python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
     return None
+
+
+def secret_key_bits(key: str) -> float:
+    """A cautious estimate of the key's entropy: each character that a guesser could not have
+    predicted counts log2(distinct characters) bits. Predictable are the characters that go on a
+    run (`aaa`, `abc`, `2468`) and those ending a three-character sequence seen before in the key
+    (`abab…`, `0123456789` repeated), which length and distinct characters alone let through."""
+    distinct = len(set(key))
+    if distinct < 2:
+        return 0.0
+    seen: set[str] = set()
+    surprising = 2  # the first two start the key; every later one ends a three-character sequence
+    for end in range(3, len(key) + 1):
+        trigram = key[end - 3 : end]
+        first, second, third = map(ord, trigram)
+        if third - second != second - first and trigram not in seen:
+            surprising += 1
+        seen.add(trigram)
+    return surprising * math.log2(distinct)
 
 
 @lru_cache

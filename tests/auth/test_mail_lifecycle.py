@@ -95,6 +95,21 @@ def test_console_backend_logs_the_message_with_its_link(settings: Settings, outb
     assert token_in(mail["body"], VERIFY_PATH) == "abc.def-ghi"
 
 
+@pytest.mark.usefixtures("app")
+def test_console_mail_accepted_in_production_leaves_the_links_tokens_out(
+    settings: Settings, outbox: Outbox
+) -> None:
+    production = settings.model_copy(update={"ENVIRONMENT": "production", "MAIL_CONSOLE_IN_PRODUCTION": True})
+    body = "Reset: https://app.example.com/reset-password?token=abc.def-ghi&lang=en or /verify?token=x"
+
+    send_mail(Mail(to="bob@example.com", subject="Hello", body=body), settings=production)
+
+    [mail] = outbox.mails()
+    assert mail["body"] == (
+        "Reset: https://app.example.com/reset-password?token=[redacted]&lang=en or /verify?token=[redacted]"
+    )
+
+
 async def test_smtp_delivers_a_verification_link_that_works(
     smtp_client: Callable[..., Any], make_user: Callable[..., User]
 ) -> None:

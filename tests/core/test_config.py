@@ -1,6 +1,8 @@
 """Settings: production refuses unsafe values, and the rest have safe defaults."""
 
 import os
+import secrets
+import string
 import subprocess
 import sys
 from collections.abc import Callable
@@ -12,14 +14,27 @@ import pytest
 from fastapi import FastAPI
 
 from core.app import create_app
-from core.config import EXAMPLE_SECRET_KEY, MIN_SECRET_KEY_BYTES, ConfigurationError, Settings, get_settings
+from core.config import (
+    EXAMPLE_SECRET_KEY,
+    MIN_SECRET_KEY_BITS,
+    MIN_SECRET_KEY_BYTES,
+    ConfigurationError,
+    Settings,
+    get_settings,
+    secret_key_bits,
+)
 from tests.helpers import ROOT, make_settings
 
 GOOD_KEY = "q3Zr8v-LpW1xN0tYc7sKfH2mBdJ5gAeU"
 
 
 def production(tmp_path: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"ENVIRONMENT": "production", "SECRET_KEY": GOOD_KEY, **overrides}
+    values: dict[str, Any] = {
+        "ENVIRONMENT": "production",
+        "SECRET_KEY": GOOD_KEY,
+        "MAIL_BACKEND": "smtp",
+        **overrides,
+    }
     return make_settings(f"sqlite:///{tmp_path / 'prod.db'}", **values)
 
 
@@ -33,10 +48,28 @@ def production(tmp_path: Path, **overrides: Any) -> Settings:
         ),
         pytest.param({"SECRET_KEY": GOOD_KEY[:-1]}, "shorter than 32 bytes", id="short-key"),
         pytest.param({"SECRET_KEY": "k" * 64}, "fewer than 10 distinct characters", id="one-character"),
-        pytest.param({"SECRET_KEY": "0123456789" * 4}, None, id="ten-characters-is-enough"),
         pytest.param({"SECRET_KEY": "012345678" * 5}, "fewer than 10 distinct", id="nine-characters"),
+        pytest.param({"SECRET_KEY": "0123456789" * 8}, "too predictable", id="ten-characters-repeated"),
+        pytest.param({"SECRET_KEY": string.ascii_letters}, "too predictable", id="the-alphabet"),
+        pytest.param({"SECRET_KEY": "q3Zr8v-LpW1x" * 4}, "too predictable", id="a-random-piece-repeated"),
+        # 128 bits (an MD5 digest): half what RFC 7518 asks of an HS256 key.
+        pytest.param({"SECRET_KEY": "5f4dcc3b5aa765d61d8327deb882cf99"}, "too predictable", id="128-bit-hex"),
+        pytest.param({"SECRET_KEY": secrets.token_hex(32)}, None, id="256-bit-hex"),
+        pytest.param({"SECRET_KEY": secrets.token_urlsafe(32)}, None, id="256-bit-urlsafe"),
         pytest.param({"SECRET_KEY": f"{GOOD_KEY} "}, "contains whitespace", id="trailing-space"),
         pytest.param({"SECRET_KEY": f"{GOOD_KEY}\tx"}, "contains whitespace", id="inner-tab"),
+        pytest.param({"SECRET_KEY": f"{GOOD_KEY}\u200bx"}, "invisible character (U+200B)", id="zero-width"),
+        pytest.param({"SECRET_KEY": f"{GOOD_KEY}\u00a0x"}, "(U+00A0)", id="no-break-space"),
+        pytest.param({"SECRET_KEY": f"{GOOD_KEY}\u2060x"}, "(U+2060)", id="word-joiner"),
+        pytest.param({"SECRET_KEY": f"{GOOD_KEY}\u3000x"}, "(U+3000)", id="ideographic-space"),
+        pytest.param({"SECRET_KEY": f"{GOOD_KEY}\u2028x"}, "(U+2028)", id="line-separator"),
+        pytest.param({"SECRET_KEY": f"\ufeff{GOOD_KEY}"}, "(U+FEFF)", id="byte-order-mark"),
+        pytest.param({"MAIL_BACKEND": "console"}, "MAIL_BACKEND=console", id="mail-in-the-log"),
+        pytest.param(
+            {"MAIL_BACKEND": "console", "MAIL_CONSOLE_IN_PRODUCTION": True},
+            None,
+            id="mail-in-the-log-accepted",
+        ),
         pytest.param(
             {"CORS_ORIGINS": ["https://app.example.com", "*"], "CORS_ALLOW_CREDENTIALS": True},
             "CORS_ORIGINS allows '*'",
@@ -84,12 +117,22 @@ def test_production_refuses_before_touching_the_database(tmp_path: Path) -> None
 
 
 def test_production_counts_key_length_in_bytes(tmp_path: Path) -> None:
-    # 16 two-byte characters are 32 bytes.
+    # 16 two-byte characters are 32 bytes: long enough, though far too few to be unguessable.
     key = "éèêëàâäôöûüùçîïœ"
     assert len(key) == MIN_SECRET_KEY_BYTES // 2
-    app = create_app(production(tmp_path, SECRET_KEY=key))
 
-    assert isinstance(app, FastAPI)
+    with pytest.raises(ConfigurationError) as refused:
+        create_app(production(tmp_path, SECRET_KEY=key))
+
+    assert "too predictable" in str(refused.value.code)
+
+
+def test_a_key_of_random_characters_from_any_alphabet_is_accepted(tmp_path: Path) -> None:
+    alphabet = "αβγδεζηθικλμνξοπρστυφχψωабвгдежзийклмнопрстуфхцчшщ"
+    key = "".join(secrets.choice(alphabet) for _ in range(40))
+
+    assert secret_key_bits(key) >= MIN_SECRET_KEY_BITS
+    assert isinstance(create_app(production(tmp_path, SECRET_KEY=key)), FastAPI)
 
 
 @pytest.mark.parametrize(

@@ -102,7 +102,7 @@ def _compose() -> dict[str, Any]:
 
 def test_compose_runs_the_api_with_postgresql_and_redis_all_health_checked() -> None:
     services = _compose()["services"]
-    assert set(services) == {"api", "worker", "postgres", "redis"}
+    assert set(services) == {"api", "worker", "postgres", "redis", "mail"}
     for name in ("api", "postgres", "redis"):
         assert services[name]["healthcheck"]["test"], name
     assert services["api"]["depends_on"] == {
@@ -124,6 +124,16 @@ def test_compose_runs_jobs_in_a_worker_on_the_apis_database_rather_than_in_the_a
     assert api["environment"]["JOBS_IN_PROCESS"] == "false"
     # Started after the API's start script has migrated the database.
     assert worker["depends_on"] == {"api": {"condition": "service_healthy"}}
+
+
+def test_compose_sends_mail_to_its_catcher_so_production_never_logs_it() -> None:
+    services = _compose()["services"]
+    for name in ("api", "worker"):
+        environment = services[name]["environment"]
+        assert environment["ENVIRONMENT"] == "production"
+        assert environment["MAIL_BACKEND"] == "smtp", name
+        assert (environment["SMTP_HOST"], environment["SMTP_PORT"]) == ("mail", "1025"), name
+    assert services["mail"]["ports"] == ["127.0.0.1:8025:8025"]
 
 
 def test_compose_keeps_the_database_in_a_named_volume() -> None:
