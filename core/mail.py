@@ -102,7 +102,12 @@ def _send_queued(payload: dict[str, Any], context: JobContext) -> None:
     expires_at = datetime.fromisoformat(payload["expires_at"]) if payload["expires_at"] else None
     if expires_at is not None and expires_at <= utcnow():
         raise GiveUp(f"the link expired at {expires_at.isoformat()} before the message could be sent")
-    mail = Mail(**{**payload, "expires_at": expires_at})
+    send_for_job(Mail(**{**payload, "expires_at": expires_at}), context)
+
+
+def send_for_job(mail: Mail, context: JobContext) -> None:
+    """Send `mail` from the job running it, as that job's one message: a job whose handler decides
+    what to mail (after the request, so the answer never tells what was decided) sends this way."""
     # The job's id names the message: sent again after a crash, it is the same message, and a
     # receiving server or client can tell.
     message_id = f"<{context.job_id}@{_domain(context.settings)}>"

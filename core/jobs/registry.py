@@ -10,6 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Engine
+from sqlmodel import Session
+
 from core.config import Settings
 
 
@@ -18,6 +21,12 @@ class JobContext:
     job_id: uuid.UUID
     attempt: int  # 1 on the first run
     settings: Settings
+    engine: Engine
+
+    def session(self) -> Session:
+        """A session of its own for the handler's reads and writes (`with context.session() as s:`);
+        what it commits is the handler's, whatever becomes of the job."""
+        return Session(self.engine, expire_on_commit=False)
 
 
 Handler = Callable[[dict[str, Any], JobContext], None]

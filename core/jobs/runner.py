@@ -34,7 +34,7 @@ def run_one(engine: Engine, settings: Settings) -> bool:
     # Committed before the handler runs, so the lease holds however long the run takes.
     try:
         handler = handler_for(job.kind)
-        handler(job.payload, JobContext(job_id=job.id, attempt=job.attempt, settings=settings))
+        handler(job.payload, JobContext(job_id=job.id, attempt=job.attempt, settings=settings, engine=engine))
     except GiveUp as exc:
         with engine.begin() as connection:
             queue.fail(connection, job, f"{type(exc).__name__}: {exc}", settings, retry=False)

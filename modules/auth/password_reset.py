@@ -3,6 +3,10 @@
 The token carries a keyed digest of the account's address and password hash. Any change of
 password (this reset, a change at /users/me/password, a superuser's edit) gives a new hash,
 so the link dies then: that makes it single use, and a leaked old link useless.
+
+A request only queues a job with the address it names; the job looks for the account and mails
+the link. So every request does the same work in the same time, account or not: neither the
+answer nor its timing tells whether the address is registered.
 """
 
 import hashlib
@@ -13,7 +17,8 @@ from sqlmodel import Session
 
 from core.config import Settings
 from core.errors import ErrorCode, ServiceError
-from core.mail import Mail, enqueue_mail, frontend_link
+from core.jobs import JobContext, enqueue
+from core.mail import Mail, frontend_link, send_for_job
 from core.security import TokenType, create_token
 from modules.auth.service import revoke_all_sessions
 from modules.users.models import User
@@ -23,6 +28,7 @@ from modules.users.verification import user_from_link
 INVALID_LINK = "Invalid password reset token"
 EXPIRED_LINK = "Password reset link has expired; ask for a new one"
 USED_LINK = "Password reset link has already been used, or the password has changed since"
+RESET_JOB = "auth.password_reset"
 
 
 def _fingerprint(user: User, secret: str) -> str:
@@ -53,13 +59,17 @@ def reset_mail(*, user: User, settings: Settings) -> Mail:
     )
 
 
-def request_password_reset(*, session: Session, email: str, settings: Settings) -> None:
+def request_password_reset(*, session: Session, email: str) -> None:
+    """Queue a reset link for `email`: `send_reset_link` decides, after the answer, whether to send it."""
+    enqueue(session, RESET_JOB, {"email": email})
+    session.commit()
+
+
+def send_reset_link(*, session: Session, email: str, context: JobContext) -> None:
     """Mail a reset link, if the address belongs to an active account; otherwise do nothing."""
     user = get_user_by_email(session=session, email=email)
-    if user is None or not user.is_active:
-        return
-    enqueue_mail(session, reset_mail(user=user, settings=settings))
-    session.commit()
+    if user is not None and user.is_active:
+        send_for_job(reset_mail(user=user, settings=context.settings), context)
 
 
 def confirm_password_reset(*, session: Session, token: str, new_password: str, settings: Settings) -> None:

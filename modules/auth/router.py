@@ -93,9 +93,9 @@ def logout(refresh_token: VerifiedRefreshToken, session: SessionDep) -> None:
 
 
 @router.post("/verify/request", status_code=status.HTTP_202_ACCEPTED, dependencies=[rate_limit("verify")])
-def request_verification(body: EmailRequest, session: SessionDep, settings: SettingsDep) -> RequestAccepted:
+def request_verification(body: EmailRequest, session: SessionDep) -> RequestAccepted:
     """Mail a verification link, if the address belongs to an unverified account. Always 202."""
-    verification.request_verification(session=session, email=body.email, settings=settings)
+    verification.request_verification(session=session, email=body.email)
     return VERIFICATION_ACCEPTED
 
 
@@ -109,9 +109,9 @@ def confirm_verification(body: VerificationConfirm, session: SessionDep, setting
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[rate_limit("password_reset")],
 )
-def request_password_reset(body: EmailRequest, session: SessionDep, settings: SettingsDep) -> RequestAccepted:
+def request_password_reset(body: EmailRequest, session: SessionDep) -> RequestAccepted:
     """Mail a password reset link, if the address belongs to an active account. Always 202."""
-    password_reset.request_password_reset(session=session, email=body.email, settings=settings)
+    password_reset.request_password_reset(session=session, email=body.email)
     return PASSWORD_RESET_ACCEPTED
 
 

@@ -5,6 +5,10 @@ is set only when the link mailed to it is followed, so the change proves it, and
 the change never tells whether another account uses the address. The token names the user and
 the address it was sent to (and, for a change, the address it replaces); a link whose account is
 already verified, or whose address has changed since, is refused, so each link works once.
+
+Requests only queue a job with what they were given; the job decides whether a mail goes out
+(is there such an account? is the new address free?). So the request does the same work in the
+same time either way, and neither its answer nor its timing tells who is registered.
 """
 
 import uuid
@@ -15,7 +19,8 @@ from sqlmodel import Session
 
 from core.config import Settings
 from core.errors import ErrorCode, ServiceError
-from core.mail import Mail, enqueue_mail, frontend_link
+from core.jobs import JobContext, enqueue
+from core.mail import Mail, frontend_link, send_for_job
 from core.security import ExpiredTokenError, InvalidTokenError, TokenType, create_token, decode_token
 from modules.users.models import User
 from modules.users.schemas import UserUpdateMe
@@ -25,6 +30,8 @@ INVALID_LINK = "Invalid verification token"
 EXPIRED_LINK = "Verification link has expired; ask for a new one"
 USED_LINK = "Verification link has already been used"
 STALE_LINK = "Verification link was sent to an address this account no longer uses"
+VERIFICATION_JOB = "users.verification"
+EMAIL_CHANGE_JOB = "users.email_change"
 
 
 def _link(user: User, settings: Settings, claims: dict[str, str]) -> tuple[str, datetime]:
@@ -71,12 +78,12 @@ def update_own_profile(*, session: Session, user: User, user_in: UserUpdateMe, s
     """Apply a user's edit of their own account; a new address is mailed a link to confirm it.
 
     The address itself is left as it is. The link goes to the new address unless another account
-    uses it; either way the account reads the same afterwards, so the answer does not tell. The
-    mail is committed with the edit.
+    uses it (`send_email_change_link` decides, after the answer); either way the account reads the
+    same afterwards, so the answer does not tell. The job is committed with the edit.
     """
     new_email = user_in.email
-    if new_email and new_email != user.email and not get_user_by_email(session=session, email=new_email):
-        enqueue_mail(session, email_change_mail(user=user, new_email=new_email, settings=settings))
+    if new_email and new_email != user.email:
+        enqueue(session, EMAIL_CHANGE_JOB, {"user_id": str(user.id), "email": new_email})
     update_user(
         session=session,
         user=user,
@@ -85,14 +92,28 @@ def update_own_profile(*, session: Session, user: User, user_in: UserUpdateMe, s
     )
 
 
-def request_verification(*, session: Session, email: str, settings: Settings) -> None:
+def send_email_change_link(*, session: Session, user_id: uuid.UUID, email: str, context: JobContext) -> None:
+    """Mail the link that sets `email` on the account, unless another account uses the address
+    (or the account is gone or inactive): then nothing is sent."""
+    user = get_user(session=session, user_id=user_id)
+    if user is None or not user.is_active or user.email == email:
+        return
+    if get_user_by_email(session=session, email=email) is None:
+        send_for_job(email_change_mail(user=user, new_email=email, settings=context.settings), context)
+
+
+def request_verification(*, session: Session, email: str) -> None:
+    """Queue a verification link for `email`: `send_verification_link` decides whether to send it."""
+    enqueue(session, VERIFICATION_JOB, {"email": email})
+    session.commit()
+
+
+def send_verification_link(*, session: Session, email: str, context: JobContext) -> None:
     """Mail a verification link, if the address belongs to an active account not yet verified;
     otherwise do nothing."""
     user = get_user_by_email(session=session, email=email)
-    if user is None or not user.is_active or user.is_verified:
-        return
-    enqueue_mail(session, verification_mail(user=user, settings=settings))
-    session.commit()
+    if user is not None and user.is_active and not user.is_verified:
+        send_for_job(verification_mail(user=user, settings=context.settings), context)
 
 
 def user_from_link(
