@@ -70,11 +70,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         telemetry=tracing.telemetry(tracer_provider),
         generate_unique_id_function=operation_id,
+        # A path with a slash too many (or too few) is redirected by `core.errors`, relatively.
+        redirect_slashes=False,
         # Served by `core.docs` from the service's own assets instead of a CDN.
         docs_url=None,
         redoc_url=None,
+        openapi_url="/openapi.json" if settings.DOCS_ENABLED else None,
     )
-    add_docs(app)
+    if settings.DOCS_ENABLED:
+        add_docs(app)
     # Request-time dependencies (`SettingsDep`) read these settings, not the process-wide ones.
     app.state.settings = settings
     app.state.engine = engine
@@ -93,7 +97,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
         )
     app.add_middleware(
-        RequestContextMiddleware, observe=metrics.RequestMetrics() if settings.METRICS_ENABLED else None
+        RequestContextMiddleware,
+        max_header_bytes=settings.MAX_REQUEST_HEADER_BYTES,
+        observe=metrics.RequestMetrics() if settings.METRICS_ENABLED else None,
     )
 
     app.include_router(document_errors(health.router))

@@ -80,7 +80,15 @@ class Settings(BaseSettings):
     # the header is ignored, so a client cannot choose the address it is rate-limited as.
     TRUSTED_PROXIES: list[IPvAnyNetwork] = []
 
+    # /docs, /redoc and /openapi.json. Open by default, production too: the schema is the API's
+    # contract, which its clients are generated from, and hiding it hides nothing from an attacker
+    # who can call the API. False closes all three (404).
+    DOCS_ENABLED: bool = True
+
     MAX_REQUEST_BODY_BYTES: int = Field(default=1024 * 1024, gt=0)
+    # All of a request's header names and values together; over it, 431. uvicorn reads headers of
+    # any size before the app sees them, so a proxy in front should cap them too (README: Deploy).
+    MAX_REQUEST_HEADER_BYTES: int = Field(default=16 * 1024, gt=0)
 
     # Prometheus metrics at http://METRICS_HOST:METRICS_PORT/metrics, served by `core.serve` on a
     # port of its own, never the API's (README: Operating it). Loopback unless opened on purpose.

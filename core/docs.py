@@ -2,10 +2,16 @@
 
 FastAPI's own pages load their scripts from a CDN (and a favicon from elsewhere): without
 internet they are blank. These are the same pages (FastAPI's HTML helpers), pointed at files the
-service serves itself. A content security policy keeps them from fetching anything else: ReDoc
-would otherwise ask its CDN for its attribution logo.
+service serves itself. A content security policy keeps them from fetching anything else (ReDoc
+would otherwise ask its CDN for its attribution logo) and from running any script but the
+service's own files and the one inline script each page was served with, named by its hash: an
+injected script, inline or from anywhere, does not run.
 """
 
+import base64
+import hashlib
+import re
+from functools import lru_cache
 from pathlib import Path
 
 import fastapi_offline
@@ -16,22 +22,30 @@ from fastapi.staticfiles import StaticFiles
 
 ASSETS = Path(fastapi_offline.__file__).parent / "static"
 ASSETS_URL = "/docs-assets"
-# Inline script and styles: FastAPI's pages start Swagger UI inline, and both UIs style inline.
-# ReDoc's search runs in a worker made from a blob.
+# Both UIs style inline; ReDoc's search runs in a worker made from a blob. `{scripts}`: the hashes
+# of the page's own inline scripts (FastAPI's pages start Swagger UI inline).
 POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; script-src 'self'{scripts}; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'"
 )
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+
+@lru_cache(maxsize=64)
+def _hash(script: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
 
 
 def _page(html: HTMLResponse) -> HTMLResponse:
-    html.headers["Content-Security-Policy"] = POLICY
+    scripts = "".join(f" {_hash(script)}" for script in _INLINE_SCRIPT.findall(bytes(html.body).decode()))
+    html.headers["Content-Security-Policy"] = POLICY.format(scripts=scripts)
     return html
 
 
 def add_docs(app: FastAPI) -> None:
     """Serve /docs, its OAuth2 redirect and /redoc. The app is made with `docs_url=None` and
-    `redoc_url=None`, so FastAPI's CDN pages are not there."""
+    `redoc_url=None`, so FastAPI's CDN pages are not there; with DOCS_ENABLED=false it is also
+    made without `/openapi.json`, and this is not called."""
     openapi_url = app.openapi_url or "/openapi.json"
     redirect_url = app.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect"
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS), name="docs-assets")

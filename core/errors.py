@@ -16,13 +16,15 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
+from starlette.routing import Match, Route
+
+from core.headers import EVERY_RESPONSE
 
 log = structlog.get_logger(__name__)
 
@@ -41,6 +43,7 @@ class ErrorCode(StrEnum):
     METHOD_NOT_ALLOWED = "method_not_allowed"
     CONFLICT = "conflict"
     BODY_TOO_LARGE = "body_too_large"
+    HEADERS_TOO_LARGE = "headers_too_large"
     VALIDATION_ERROR = "validation_error"
     REFERENCE_NOT_FOUND = "reference_not_found"
     RATE_LIMITED = "rate_limited"
@@ -286,8 +289,27 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+def _slash_twin(request: Request) -> str | None:
+    """The path with its trailing slash added or taken away, if a route answers at that path."""
+    path = request.scope["path"]  # the root path included, as a Location needs it
+    twin = path.rstrip("/") if path.endswith("/") else f"{path}/"
+    if not twin:
+        return None
+    scope = {**request.scope, "path": twin}
+    for route in iter_route_contexts(request.app.router.routes):
+        # Routes only: a mount (the docs' assets) takes any path below it, with a slash or not.
+        if isinstance(route.original_route, Route) and route.matches(scope)[0] != Match.NONE:
+            return twin
+    return None
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 404 and (twin := _slash_twin(request)):
+        # Starlette's own redirect (off: `redirect_slashes=False`) builds an absolute URL from the
+        # Host header, which a client chooses. A relative one leads to the same host, whatever it said.
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        return RedirectResponse(f"{twin}?{query}" if query else twin, status_code=307)
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
         headers["Allow"] = _allowed_methods(request)
@@ -314,7 +336,10 @@ async def _database_unavailable(_request: Request, exc: Exception) -> JSONRespon
 async def _unhandled_error(request: Request, exc: Exception) -> JSONResponse:
     # The request id is bound to the log context by the request middleware.
     log.error("unhandled_error", exc_info=exc)
-    headers = {"X-Request-ID": request.state.request_id} if hasattr(request.state, "request_id") else {}
+    # Answered outside the request middleware: what it adds to every response is added here.
+    headers = {name.decode(): value.decode() for name, value in EVERY_RESPONSE}
+    if hasattr(request.state, "request_id"):
+        headers["X-Request-ID"] = request.state.request_id
     body = {"detail": "Internal server error", "code": ErrorCode.INTERNAL_ERROR}
     return JSONResponse(body, status_code=500, headers=headers)
 

@@ -6,12 +6,13 @@ import uuid
 from collections.abc import Callable
 
 import structlog
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.errors import ErrorCode
+from core.headers import EVERY_RESPONSE
 
 access_log = structlog.get_logger("access")
 
@@ -23,18 +24,27 @@ _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 Observer = Callable[[Scope, int, float], None]
 
 
-class RequestContextMiddleware:
-    """Give every request an id, echo it in `X-Request-ID`, and log one access event; `observe`,
-    when given, hears of every request too, timed once for both."""
+HEADERS_TOO_LARGE = "Request headers too large"
 
-    def __init__(self, app: ASGIApp, observe: Observer | None = None) -> None:
+
+class RequestContextMiddleware:
+    """Give every request an id, echo it in `X-Request-ID` with the headers every response
+    carries (`core.headers`), and log one access event; `observe`, when given, hears of every
+    request too, timed once for both. Headers over `max_header_bytes` in all are refused (431)."""
+
+    def __init__(self, app: ASGIApp, max_header_bytes: int, observe: Observer | None = None) -> None:
         self.app = app
+        self.max_header_bytes = max_header_bytes
         self.observe = observe
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        app = self.app
+        if sum(len(name) + len(value) for name, value in scope["headers"]) > self.max_header_bytes:
+            # uvicorn has read them whatever their size: a proxy in front should cap them first.
+            app = JSONResponse({"detail": HEADERS_TOO_LARGE, "code": ErrorCode.HEADERS_TOO_LARGE}, 431)
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         state = scope.setdefault("state", {})
@@ -48,11 +58,15 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    *EVERY_RESPONSE,
+                    (b"x-request-id", request_id.encode("latin-1")),
+                ]
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await app(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
             access_log.info(

@@ -6,6 +6,7 @@ from core import metrics
 from core.config import API_PREFIX, SettingsDep
 from core.db import SessionDep
 from core.errors import ConflictError, ForbiddenError, ServiceError, UnauthorizedError, responses
+from core.headers import no_store
 from core.ratelimit import rate_limit
 from modules.auth import password_reset, service
 from modules.auth.dependencies import CurrentSessionId, OwnedSession, VerifiedRefreshToken
@@ -49,7 +50,9 @@ def register(user_in: UserRegister, session: SessionDep, settings: SettingsDep) 
 
 
 @router.post(
-    "/login", dependencies=[rate_limit("login")], responses=responses(UnauthorizedError, ForbiddenError)
+    "/login",
+    dependencies=[rate_limit("login"), no_store],
+    responses=responses(UnauthorizedError, ForbiddenError),
 )
 def login(
     form: Annotated[LoginForm, Form()],
@@ -79,7 +82,7 @@ def login(
     )
 
 
-@router.post("/refresh", dependencies=[rate_limit("refresh")])
+@router.post("/refresh", dependencies=[rate_limit("refresh"), no_store])
 def refresh(refresh_token: VerifiedRefreshToken, session: SessionDep, settings: SettingsDep) -> TokenPair:
     """Swap a refresh token for a new pair; each refresh token works once."""
     return service.rotate_session(
