@@ -79,8 +79,8 @@ def list_page(
     text = getattr(query, "q", None)
     if text:
         filters.append(col(search).icontains(text, autoescape=True))
-    column = col(getattr(model, query.sort.removeprefix("-")))
-    order = column.desc() if query.sort.startswith("-") else column.asc()
+    column = table_of(model).c[query.sort.column]  # a column of the table, never another attribute
+    order = column.desc() if query.sort.descending else column.asc()
     total = session.exec(select(func.count()).select_from(model).where(*filters)).one()
     rows = session.exec(
         select(model).where(*filters).order_by(order, col(model.id)).offset(query.offset).limit(query.limit)

@@ -1,5 +1,6 @@
 """Schema building blocks shared by every module."""
 
+import re
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Self, TypeVar
@@ -27,31 +28,30 @@ def _a_json_number(value: Any) -> Any:
 JsonInt = Annotated[int, BeforeValidator(_a_json_number)]
 
 
+# NUL, which PostgreSQL text cannot hold, and lone surrogates (half of a UTF-16 pair, which JSON's
+# `\ud800` escape can still carry), which no driver can encode: refused where text comes in, with a
+# 422, rather than met by the database with a 500.
+UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
 class RequestModel(SQLModel):
     """A request body or query: unknown fields are refused (422), so nothing is
-    mass-assigned; NaN and infinities are refused where a number is expected."""
+    mass-assigned; NaN and infinities are refused where a number is expected; text that no
+    database can store is refused too."""
 
     model_config = {"extra": "forbid", "allow_inf_nan": False}
 
     @field_validator("*", mode="after")
     @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        # PostgreSQL text cannot hold NUL: a 422 here rather than a 500 from the database.
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("Text must not contain NUL characters")
+    def _storable(cls, value: Any) -> Any:
+        if isinstance(value, str) and UNSTORABLE_TEXT.search(value):
+            raise ValueError("Text must not contain NUL characters or lone surrogates")
         return value
 
 
 class PageParams(RequestModel):
     limit: int = Field(default=20, ge=1, le=100)
     offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
-
-
-class ListQuery(PageParams):
-    """Paging and an order (`name`, or `-name` for descending). An entity's query narrows `sort`
-    to its own columns and may add `q` and equality filters (see `core.crud.list_page`)."""
-
-    sort: str = "-created_at"
 
 
 class SortOrder(StrEnum):
@@ -65,6 +65,36 @@ class SortOrder(StrEnum):
         json_schema = handler.resolve_ref_schema(handler(schema))
         json_schema["x-enum-varnames"] = [member.name for member in cls]
         return json_schema
+
+    @property
+    def column(self) -> str:
+        return self.value.removeprefix("-")
+
+    @property
+    def descending(self) -> bool:
+        return self.value.startswith("-")
+
+
+class CreatedAtSort(SortOrder):
+    CREATED_AT = "created_at"
+    CREATED_AT_DESC = "-created_at"
+
+
+class ListQuery(PageParams):
+    """Paging and an order. Each entity's query narrows `sort` to a `SortOrder` of the columns it
+    may be sorted by, and may add `q` and equality filters (see `core.crud.list_page`).
+
+    A query that leaves `sort` as it is here is refused when its class is made: a plain string,
+    or any order, would let a client sort by whatever attribute it names (`hashed_password`)."""
+
+    sort: SortOrder = CreatedAtSort.CREATED_AT_DESC
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        order = cls.model_fields["sort"].annotation
+        if not (isinstance(order, type) and issubclass(order, SortOrder) and order is not SortOrder):
+            raise TypeError(f"{cls.__name__}.sort must be a SortOrder of the columns it sorts by")
 
 
 class Page(BaseModel, Generic[T]):

@@ -13,6 +13,9 @@ from scaffold.names import ScaffoldError
 TYPES = ("str", "text", "int", "float", "decimal", "bool", "date", "datetime", "uuid", "ref")
 MODIFIERS = ("unique", "index")
 DEFAULT_STR_LENGTH = 255
+# A `text` is long, never unbounded: a note of a megabyte is a client's mistake or an attack.
+DEFAULT_TEXT_LENGTH = 10_000
+MAX_STR_LENGTH, MAX_TEXT_LENGTH = 10_000, 1_000_000
 # Longer strings are searched or sorted by nobody: `q` and `sort` leave them out.
 SEARCHABLE_STR_LENGTH = 255
 DECIMAL_DIGITS, DECIMAL_PLACES = 12, 2
@@ -43,7 +46,7 @@ _PYTHON_TYPES = {
 class FieldSpec:
     name: str
     kind: str
-    length: int | None = None  # str only
+    length: int | None = None  # str and text only
     optional: bool = False
     default: object = None  # a Python value; None means no default
     unique: bool = False
@@ -66,8 +69,8 @@ class FieldSpec:
 
     @property
     def max_length(self) -> int:
-        """A `str` field's longest value."""
-        return self.length or DEFAULT_STR_LENGTH
+        """A `str` or `text` field's longest value, in characters."""
+        return self.length or (DEFAULT_TEXT_LENGTH if self.kind == "text" else DEFAULT_STR_LENGTH)
 
     @property
     def searchable(self) -> bool:
@@ -93,7 +96,7 @@ class FieldSpec:
         args = []
         if self.nonempty:
             args.append("min_length=1")
-        if self.kind == "str":
+        if self.kind in {"str", "text"}:
             args.append(f"max_length={self.max_length}")
         if self.kind == "int":
             args += ["ge=-(2**31)", "le=2**31 - 1"]
@@ -167,11 +170,10 @@ class FieldSpec:
         """Values the field must refuse (422), in Python source."""
         values = [] if self.optional else ["None"]
         if self.kind in {"str", "text"}:
-            values += ["123", '"a\\x00b"']
+            # NUL, and a lone surrogate: text no database can store.
+            values += ["123", '"a\\x00b"', '"a\\ud800b"', f'"x" * {self.max_length + 1}']
             if self.nonempty:
                 values.append('""')
-            if self.kind == "str":
-                values.append(f'"x" * {self.max_length + 1}')
             return values
         return (
             values
@@ -264,10 +266,11 @@ def _parse_field(token: str, *, taken: set[str]) -> FieldSpec:
         if has_default:
             raise ScaffoldError(f"field {token!r}: a ref field cannot have a default")
     length = None
-    if kind == "str" and modifiers and modifiers[0].isdigit():
+    if kind in {"str", "text"} and modifiers and modifiers[0].isdigit():
         length = int(modifiers.pop(0))
-        if not 1 <= length <= 10_000:
-            raise ScaffoldError(f"field {token!r}: a str length must be between 1 and 10000")
+        longest = MAX_STR_LENGTH if kind == "str" else MAX_TEXT_LENGTH
+        if not 1 <= length <= longest:
+            raise ScaffoldError(f"field {token!r}: a {kind} length must be between 1 and {longest}")
     unknown = [m for m in modifiers if m not in MODIFIERS]
     if unknown or len(set(modifiers)) != len(modifiers):
         raise ScaffoldError(f"field {token!r}: modifiers are {', '.join(MODIFIERS)}, each at most once")

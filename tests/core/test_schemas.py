@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from core.schemas import JsonInt, Page, PageParams, RequestModel, SortOrder
+from core.schemas import JsonInt, ListQuery, Page, PageParams, RequestModel, SortOrder
 
 
 class Body(RequestModel):
@@ -85,3 +85,50 @@ def test_a_sort_order_names_its_values_for_client_generators() -> None:
 
     schema = Query.model_json_schema()["$defs"]["Order"]
     assert (schema["enum"], schema["x-enum-varnames"]) == (["name", "-name"], ["NAME", "NAME_DESC"])
+
+
+def test_a_list_query_that_does_not_narrow_its_sort_is_refused_when_it_is_written() -> None:
+    with pytest.raises(TypeError, match=r"Forgetful\.sort must be a SortOrder"):
+
+        class Forgetful(ListQuery):
+            q: str | None = None
+
+
+def test_a_list_query_whose_sort_is_any_text_is_refused_when_it_is_written() -> None:
+    with pytest.raises(TypeError, match=r"Loose\.sort must be a SortOrder"):
+
+        class Loose(ListQuery):
+            sort: str = "-created_at"  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize("sort", ["hashed_password", "-hashed_password", "email", "__class__"])
+def test_a_narrowed_sort_refuses_every_other_name(sort: str) -> None:
+    class Narrow(ListQuery):
+        sort: Order = Order.NAME
+
+    with pytest.raises(ValidationError, match="sort"):
+        Narrow.model_validate({"sort": sort})
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("a\x00b", "NUL"),
+        ("a\ud800b", "surrogates"),
+        ("\udfff", "surrogates"),
+        ("high \ud83d alone", "surrogates"),
+    ],
+)
+def test_request_text_that_no_database_can_store_is_refused(text: str, problem: str) -> None:
+    class Note(RequestModel):
+        body: str
+
+    with pytest.raises(ValidationError, match=problem):
+        Note.model_validate({"body": text})
+
+
+def test_request_text_with_characters_beyond_the_basic_plane_is_kept() -> None:
+    class Note(RequestModel):
+        body: str
+
+    assert Note.model_validate({"body": "ok \U0001f600 \u00e9"}).body == "ok \U0001f600 \u00e9"

@@ -14,7 +14,7 @@ from tests.scaffold.helpers import child_env, copy_project, run_tool
 ALL_FIELDS = (
     "sku:str:40:unique quantity:int=1 price:decimal note:text? shipped_on:date? paid_at:datetime?"
     " weight:float:index is_gift:bool=false ref:uuid?:unique:index label:str?=new due:date=2030-01-01"
-    " rank:int:index code:str:8?:index ratio:float?=0.5 fee:decimal?=1.50 body:text=none"
+    " rank:int:index code:str:8?:index ratio:float?=0.5 fee:decimal?=1.50 body:text:20000=none"
     " account_id:ref:users reviewer_id:ref?:users"
 )
 
