@@ -17,6 +17,7 @@ from core.errors import RateLimitedError, add_error_handlers, document_errors, r
 from core.jobs.runner import InProcessRunner
 from core.logging import configure_logging
 from core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from core.openapi import add_text_rules
 from core.naming import singular
 from core.ratelimit import build_limiter, rate_limit
 
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     if settings.DOCS_ENABLED:
         add_docs(app)
+        add_text_rules(app)
     # Request-time dependencies (`SettingsDep`) read these settings, not the process-wide ones.
     app.state.settings = settings
     app.state.engine = engine

@@ -14,9 +14,9 @@ from passlib.context import CryptContext
 from core.db import utcnow
 
 JWT_ALGORITHM = "HS256"
-# bcrypt reads at most 72 bytes; longer passwords are refused rather than silently cut.
-MAX_PASSWORD_BYTES = 72
 MIN_PASSWORD_LENGTH = 8
+# Passwords are hashed whole whatever their length (below); this bound is only a cost bound.
+MAX_PASSWORD_LENGTH = 128
 
 
 class TokenType(StrEnum):
@@ -45,7 +45,12 @@ class ExpiredTokenError(InvalidTokenError):
 
 @lru_cache
 def _password_context(rounds: int) -> CryptContext:
-    return CryptContext(schemes=["bcrypt"], bcrypt__rounds=rounds)
+    # bcrypt reads 72 bytes at most and stops at a NUL; bcrypt_sha256 gives it an HMAC-SHA256 of
+    # the whole password instead, so every character counts and no limit in bytes (which JSON
+    # Schema cannot state) is needed. Hashes made by plain bcrypt still verify.
+    return CryptContext(
+        schemes=["bcrypt_sha256", "bcrypt"], bcrypt_sha256__rounds=rounds, bcrypt__rounds=rounds
+    )
 
 
 # bcrypt keeps a core busy for its whole run (without the GIL). If every threadpool thread could
@@ -70,18 +75,21 @@ def hash_password(password: str, *, rounds: int) -> str:
 def verify_password(password: str, hashed_password: str | None, *, rounds: int) -> bool:
     """Check a password, spending the same time when there is nothing to check it against.
 
-    Without a hash (unknown account) or with a password bcrypt cannot take (too long, or
-    with a NUL, which passlib raises on), a dummy hash is verified instead, so the response
-    time does not tell whether the account exists.
+    Without a hash (unknown account), or for a password the hash cannot be checked against (a
+    plain bcrypt hash from before bcrypt_sha256, given more than its 72 bytes or a NUL), a dummy
+    hash is verified instead, so the response time does not tell whether the account exists.
     """
     context = _password_context(rounds)
-    if hashed_password is None or len(password.encode()) > MAX_PASSWORD_BYTES or "\x00" in password:
-        dummy = _dummy_hash(rounds)
-        with _hashing:
-            context.verify(_DUMMY_PASSWORD, dummy)
-        return False
+    if hashed_password is not None:
+        try:
+            with _hashing:
+                return bool(context.verify(password, hashed_password))
+        except ValueError:  # passlib's refusal of what plain bcrypt cannot read
+            pass
+    dummy = _dummy_hash(rounds)  # made (once) before taking the semaphore, which making it takes
     with _hashing:
-        return bool(context.verify(password, hashed_password))
+        context.verify(_DUMMY_PASSWORD, dummy)
+    return False
 
 
 def create_token(

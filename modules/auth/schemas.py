@@ -1,6 +1,6 @@
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlmodel import Field, SQLModel
 
@@ -9,6 +9,13 @@ from modules.users.schemas import Email, NewPassword
 
 # Tokens mailed in links, like refresh tokens, are a few hundred bytes.
 MAX_TOKEN_LENGTH = 4096
+# A JWT's three base64url parts: what the schema says a token looks like. One of another shape is
+# answered as one that does not verify (401 for a refresh token, 400 for a link).
+JWT_PATTERN = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
+
+
+def token_field() -> Any:
+    return Field(max_length=MAX_TOKEN_LENGTH, schema_extra={"json_schema_extra": {"pattern": JWT_PATTERN}})
 
 
 class TokenPair(SQLModel):
@@ -22,8 +29,9 @@ class LoginForm(SQLModel):
     """The OAuth2 password flow's form (what `/docs` sends): `username` is the email address.
     Not a RequestModel: whatever is wrong with the credentials, login answers the same 401."""
 
-    username: str = Field(max_length=320)
-    password: str = Field(max_length=1024)
+    # A form field sent empty is a missing one (422), so the schema says at least one character.
+    username: str = Field(min_length=1, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
     grant_type: Literal["password"] | None = None
     scope: str = Field(default="", max_length=1024)
     client_id: str | None = Field(default=None, max_length=1024)
@@ -31,7 +39,7 @@ class LoginForm(SQLModel):
 
 
 class RefreshRequest(RequestModel):
-    refresh_token: str = Field(max_length=4096)
+    refresh_token: str = token_field()
 
 
 class EmailRequest(RequestModel):
@@ -47,11 +55,11 @@ class RequestAccepted(SQLModel):
 
 
 class VerificationConfirm(RequestModel):
-    token: str = Field(max_length=MAX_TOKEN_LENGTH)
+    token: str = token_field()
 
 
 class PasswordResetConfirm(RequestModel):
-    token: str = Field(max_length=MAX_TOKEN_LENGTH)
+    token: str = token_field()
     new_password: NewPassword
 
 

@@ -6,27 +6,11 @@ from pydantic import AfterValidator, EmailStr, StrictBool
 from sqlmodel import Field, SQLModel
 
 from core.schemas import Page, RequestModel
-from core.security import MAX_PASSWORD_BYTES, MIN_PASSWORD_LENGTH
-
-
-def _check_password(password: str) -> str:
-    if len(password.encode()) > MAX_PASSWORD_BYTES:
-        raise ValueError(f"Password must be at most {MAX_PASSWORD_BYTES} bytes in UTF-8")
-    return password
-
+from core.security import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 # Emails are compared and stored lower-cased: "A@x.io" and "a@x.io" are one account.
 Email = Annotated[EmailStr, AfterValidator(str.lower)]
-# The schema's maxLength counts characters; the limit is bytes, which the validator checks.
-NewPassword = Annotated[
-    str,
-    Field(
-        min_length=MIN_PASSWORD_LENGTH,
-        description=f"{MIN_PASSWORD_LENGTH} characters to {MAX_PASSWORD_BYTES} bytes in UTF-8",
-        schema_extra={"json_schema_extra": {"maxLength": MAX_PASSWORD_BYTES}},
-    ),
-    AfterValidator(_check_password),
-]
+NewPassword = Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)]
 FullName = Annotated[str | None, Field(max_length=255)]
 
 

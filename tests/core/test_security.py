@@ -4,12 +4,12 @@ import base64
 import json
 from datetime import timedelta
 
+import bcrypt
 import jwt
 import pytest
 
 from core.security import (
     JWT_ALGORITHM,
-    MAX_PASSWORD_BYTES,
     InvalidTokenError,
     TokenType,
     create_token,
@@ -34,7 +34,7 @@ def test_hash_is_salted() -> None:
 
 
 def test_hash_uses_the_given_work_factor() -> None:
-    assert hash_password("x", rounds=5).startswith("$2b$05$")
+    assert hash_password("x", rounds=5).startswith("$bcrypt-sha256$v=2,t=2b,r=5$")
 
 
 def test_wrong_password_does_not_verify() -> None:
@@ -43,24 +43,34 @@ def test_wrong_password_does_not_verify() -> None:
     assert verify_password("s3cret passwore", hashed, rounds=ROUNDS) is False
 
 
-def test_password_over_72_bytes_is_false_not_an_error() -> None:
-    hashed = hash_password("short", rounds=ROUNDS)
+def test_every_character_of_a_long_password_counts() -> None:
+    # bcrypt alone reads 72 bytes; here the password is hashed whole.
+    hashed = hash_password("é" * 100, rounds=ROUNDS)  # 200 bytes
 
-    assert verify_password("x" * (MAX_PASSWORD_BYTES + 1), hashed, rounds=ROUNDS) is False
-
-
-def test_password_over_72_bytes_does_not_match_its_first_72() -> None:
-    # bcrypt would compare only the first 72 bytes; the longer password must not pass for them.
-    hashed = hash_password("é" * 36, rounds=ROUNDS)  # exactly 72 bytes
-
-    assert verify_password("é" * 36, hashed, rounds=ROUNDS) is True
-    assert verify_password("é" * 36 + "tail", hashed, rounds=ROUNDS) is False
+    assert verify_password("é" * 100, hashed, rounds=ROUNDS) is True
+    assert verify_password("é" * 99 + "e", hashed, rounds=ROUNDS) is False
+    assert verify_password("é" * 36, hashed, rounds=ROUNDS) is False
 
 
-def test_password_with_a_nul_is_false_not_an_error() -> None:
-    hashed = hash_password("correct horse", rounds=ROUNDS)
+def test_a_nul_is_a_character_like_any_other() -> None:
+    hashed = hash_password("correct\x00horse", rounds=ROUNDS)
 
-    assert verify_password("correct\x00horse", hashed, rounds=ROUNDS) is False
+    assert verify_password("correct\x00horse", hashed, rounds=ROUNDS) is True
+    assert verify_password("correct", hashed, rounds=ROUNDS) is False
+
+
+def test_a_hash_made_by_plain_bcrypt_still_verifies() -> None:
+    hashed = bcrypt.hashpw(b"s3cret password", bcrypt.gensalt(ROUNDS)).decode()
+
+    assert verify_password("s3cret password", hashed, rounds=ROUNDS) is True
+    assert verify_password("s3cret passwore", hashed, rounds=ROUNDS) is False
+
+
+@pytest.mark.parametrize("password", ["x" * 73, "correct\x00horse"])
+def test_what_plain_bcrypt_cannot_read_is_false_against_its_hash_not_an_error(password: str) -> None:
+    hashed = bcrypt.hashpw(b"correct", bcrypt.gensalt(ROUNDS)).decode()
+
+    assert verify_password(password, hashed, rounds=ROUNDS) is False
 
 
 def test_verify_against_no_hash_is_false() -> None:

@@ -180,12 +180,12 @@ async def test_change_password_with_a_too_short_new_password_is_422(client, user
     assert (await login(client, "alice@example.com", PASSWORD)).status_code == 200
 
 
-async def test_change_password_with_a_new_password_over_72_bytes_is_422(client, user, user_headers):
+async def test_change_password_with_a_new_password_over_128_characters_is_422(client, user, user_headers):
     r = await client.post(
-        PASSWORD_CHANGE, json={"current_password": PASSWORD, "new_password": "€" * 25}, headers=user_headers
+        PASSWORD_CHANGE, json={"current_password": PASSWORD, "new_password": "€" * 129}, headers=user_headers
     )
     assert r.status_code == 422, r.text
-    assert "at most 72 bytes" in r.json()["detail"][0]["msg"]
+    assert "at most 128 characters" in r.json()["detail"][0]["msg"]
 
 
 async def test_change_password_with_a_nul_in_the_new_password_is_422(client, user, user_headers):
