@@ -113,6 +113,7 @@ class PostgresCluster:
 
     @staticmethod
     def available() -> bool:
+        """Whether one can be made here: the server's tools, and runuser to run them as root."""
         return shutil.which("pg_config") is not None and (
             os.geteuid() != 0 or shutil.which("runuser") is not None
         )

@@ -4,8 +4,10 @@ The test stops and starts a PostgreSQL cluster of its own (initdb + pg_ctl in a 
 never the shared server.
 """
 
+import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -21,7 +23,7 @@ from core.db import create_db_engine
 from core.errors import DATABASE_UNAVAILABLE
 from core.security import TokenType, create_token
 from tests.deploy.servers import PostgresCluster, Service, free_port, service_env
-from tests.helpers import PASSWORD, TEST_SECRET_KEY, make_settings, migrate, require_server
+from tests.helpers import PASSWORD, ROOT, TEST_SECRET_KEY, make_settings, migrate, require_server
 
 # Starts servers or processes: run once in CI, not in every template variant.
 pytestmark = pytest.mark.slow
@@ -32,8 +34,11 @@ ME = "/api/v1/users/me"
 
 @pytest.fixture
 def cluster() -> Iterator[PostgresCluster]:
-    if shutil.which("pg_config") is None:
-        require_server("PostgreSQL's server binaries (pg_config, initdb, pg_ctl) are not installed")
+    if not PostgresCluster.available():
+        require_server(
+            "a PostgreSQL cluster of the test's own needs the server's tools (pg_config, initdb, pg_ctl)"
+            " and, as root, runuser to run them as postgres"
+        )
     with tempfile.TemporaryDirectory(prefix="outage-") as directory:
         cluster = PostgresCluster(Path(directory))
         cluster.start()
@@ -120,3 +125,44 @@ async def test_an_unreachable_database_answers_503_and_the_process_stays_live() 
         assert (await client.get("/health")).status_code == 200
         assert (await client.get("/health/ready")).status_code == 503
     app.state.engine.dispose()
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("", "1 skipped"), ("true", "1 error")])
+def test_without_the_clusters_tools_the_outage_test_says_why_it_stops(
+    tmp_path: Path, ci: str, outcome: str
+) -> None:
+    """As root with no runuser on PATH (only pg_config is there), the fixture stops the test with
+    its reason: a skip, or a failure under CI; never a FileNotFoundError from deep inside."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    pg_config = shutil.which("pg_config")
+    if pg_config is None or os.geteuid() != 0:
+        pytest.skip("needs pg_config, and root (whom runuser's absence stops)")
+    (tools / "pg_config").symlink_to(pg_config)
+    env = {**os.environ, "PATH": str(tools), "CI": ci}
+    only = ["-k", "test_the_service_answers_503_while_the_database_is_down"]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            __file__,
+            *only,
+            "-q",
+            "-rsE",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:cov",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert outcome in result.stdout, result.stdout
+    assert "runuser" in result.stdout
+    assert "FileNotFoundError" not in result.stdout
