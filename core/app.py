@@ -17,8 +17,8 @@ from core.errors import RateLimitedError, add_error_handlers, document_errors, r
 from core.jobs.runner import InProcessRunner
 from core.logging import configure_logging
 from core.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from core.openapi import add_text_rules
 from core.naming import singular
+from core.openapi import add_text_rules
 from core.ratelimit import build_limiter, rate_limit
 
 
