@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        runner = InProcessRunner(engine, settings) if settings.JOBS_IN_PROCESS else None
+        runner = InProcessRunner(engine, settings, tracer_provider) if settings.JOBS_IN_PROCESS else None
         if runner is not None:
             runner.start()
         async with metrics.pool_sampler(engine) if settings.METRICS_ENABLED else nullcontext():
@@ -104,6 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         observe=metrics.RequestMetrics() if settings.METRICS_ENABLED else None,
     )
 
+    # Every job handler and listener known before the first request publishes anything.
+    discovery.import_job_handlers()
     app.include_router(document_errors(health.router))
     for feature in discovery.routers():
         tag = feature.name.replace("_", "-")

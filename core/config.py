@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     # Test each pooled connection before use, so a restarted database is picked up without a restart.
     DB_POOL_PRE_PING: bool = True
 
+    # The modules this process mounts, with those they depend on; empty: all of them. A module's
+    # own tests run on its slice (`make test module=orders`).
+    MODULES: list[str] = []
+
     OPEN_REGISTRATION: bool = True
     FIRST_SUPERUSER_EMAIL: EmailStr | None = None
     FIRST_SUPERUSER_PASSWORD: SecretStr | None = None
@@ -144,6 +148,9 @@ class Settings(BaseSettings):
     # long (by default 30 s to 32 min, about an hour in all).
     JOBS_MAX_ATTEMPTS: int = Field(default=8, ge=1)
     JOBS_RETRY_SECONDS: float = Field(default=30, gt=0)
+    # Event deliveries done (core.events) are deleted; above 0 they are kept this long first, to
+    # see what was delivered when. Dead ones are kept until resubmitted (python -m core.events).
+    EVENTS_KEEP_DELIVERED_HOURS: float = Field(default=0, ge=0)
 
     @cached_property
     def secret_key(self) -> str:

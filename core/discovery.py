@@ -1,12 +1,20 @@
-"""Find the feature modules under `modules/`. The app, Alembic and the tests all ask here."""
+"""Find the feature modules under `modules/`. The app, Alembic and the tests all ask here.
+
+With MODULES set (`make test module=orders` sets it), only those modules and the ones they depend
+on (`core.modulith`) are found: an app of one module's slice, as its tests see it."""
 
 import importlib
 import pkgutil
 from dataclasses import dataclass
+from functools import cache
 from importlib.util import find_spec
+from pathlib import Path
 from types import ModuleType
 
 from fastapi import APIRouter
+
+from core.config import get_settings
+from core.modulith.graph import ModuleMap
 
 PACKAGE = "modules"
 # Core's own tables and job handlers; a module's are in its `models.py` and `jobs.py`.
@@ -21,9 +29,20 @@ class FeatureRouter:
 
 
 def module_names() -> list[str]:
-    """Every sub-package of `modules`, in a stable order."""
+    """Every sub-package of `modules` (or MODULES' slice of them), in a stable order."""
     package = importlib.import_module(PACKAGE)
-    return sorted(info.name for info in pkgutil.iter_modules(package.__path__) if info.ispkg)
+    names = sorted(info.name for info in pkgutil.iter_modules(package.__path__) if info.ispkg)
+    if not get_settings().MODULES:
+        return names
+    return _slice(Path(package.__path__[0]).parent, tuple(get_settings().MODULES))
+
+
+@cache
+def _slice(root: Path, names: tuple[str, ...]) -> list[str]:
+    unknown = set(names) - set(ModuleMap.read(root).modules)
+    if unknown:
+        raise ValueError(f"MODULES names no module {', '.join(sorted(unknown))}")
+    return ModuleMap.read(root).closure(list(names))
 
 
 def _import_part(name: str, part: str) -> ModuleType | None:
@@ -45,8 +64,10 @@ def import_models() -> None:
 
 
 def import_job_handlers() -> None:
-    """Import every `jobs.py`, so each job kind has its handler registered."""
+    """Import every `jobs.py` and `listeners.py`, so each job kind has its handler registered
+    (an event's delivery to a listener is a job of its own kind)."""
     _import_everywhere(CORE_JOB_HANDLERS, "jobs")
+    _import_everywhere((), "listeners")
 
 
 def routers() -> list[FeatureRouter]:

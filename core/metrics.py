@@ -67,9 +67,32 @@ JOBS_QUEUED = Gauge(
 )
 
 
+# Events (`core.events`): how many were committed, and how each listener's deliveries went. A
+# delivery is a job, so its outcomes are its job events, here labelled by event and listener.
+EVENTS_PUBLISHED = Counter("events_published_total", "Events committed", ["event"])
+EVENT_DELIVERIES = Counter(
+    "event_deliveries_total",
+    "Deliveries of events to listeners, by outcome",
+    ["event", "listener", "outcome"],
+)
+_DELIVERIES: dict[str, tuple[str, str]] = {}  # job kind -> (event, listener)
+
+
+def name_delivery(kind: str, *, event: str, listener: str) -> None:
+    """Say that jobs of `kind` deliver `event` to `listener` (`core.events` registers each)."""
+    _DELIVERIES[kind] = (event, listener)
+
+
+def event_published(event: str) -> None:
+    EVENTS_PUBLISHED.labels(event).inc()
+
+
 def job_event(kind: str, event: JobEvent) -> None:
     """Count one event in the life of a job of `kind` (`metrics.job_event("mail", "started")`)."""
     _JOB_COUNTERS[event].labels(kind).inc()
+    delivery = _DELIVERIES.get(kind)
+    if delivery is not None and event != "enqueued":
+        EVENT_DELIVERIES.labels(*delivery, event).inc()
     if event == "started":
         JOBS_RUNNING.labels(kind).inc()
     elif event in {"succeeded", "failed", "lease_lost"}:

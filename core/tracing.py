@@ -7,6 +7,9 @@ the process-wide one, so apps (tests make many) never share one, and this app's 
 only one FastAPI's telemetry reports to: its global auto-configuration stays out of the way.
 """
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from fastapi.telemetry import TelemetryConfig
@@ -71,3 +74,35 @@ def trace_ids() -> Processor:
         return event_dict
 
     return add_trace_ids
+
+
+def current_traceparent() -> str | None:
+    """The current span as a W3C `traceparent`, to carry into work done later (an event's
+    delivery); None outside a traced request. Without tracing, OpenTelemetry is never imported."""
+    if "opentelemetry.trace" not in sys.modules:
+        return None
+    from opentelemetry import trace
+
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    span_id = trace.format_span_id(context.span_id)
+    return f"00-{trace.format_trace_id(context.trace_id)}-{span_id}-{int(context.trace_flags):02x}"
+
+
+@contextmanager
+def linked_span(provider: "TracerProvider | None", name: str, traceparent: str | None) -> Iterator[None]:
+    """A span for work done on behalf of an earlier request, linked to that request's trace
+    (`traceparent`, from `current_traceparent`), so the trace viewer leads from one to the other."""
+    if provider is None:
+        yield
+        return
+    from opentelemetry.trace import Link, SpanContext, SpanKind, TraceFlags
+
+    links = []
+    if traceparent:
+        _version, trace_id, span_id, flags = traceparent.split("-")
+        remote = SpanContext(int(trace_id, 16), int(span_id, 16), True, TraceFlags(int(flags, 16)))
+        links.append(Link(remote))
+    with provider.get_tracer("core.events").start_as_current_span(name, kind=SpanKind.CONSUMER, links=links):
+        yield

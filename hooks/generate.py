@@ -18,6 +18,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from core.modulith.document import DOCUMENT
+from core.modulith.document import render as render_module_map
+from core.modulith.graph import ModuleMap
 from scaffold import remove, scaffold
 from scaffold.entities import Entity, parse_entities
 from scaffold.names import ScaffoldError
@@ -242,6 +245,12 @@ def add_entities(project: Path, listed: list[Entity]) -> None:
         )
 
 
+def write_module_map(project: Path) -> None:
+    """docs/modules.md for the service's own modules, as its `make modules` would draw it."""
+    (project / DOCUMENT).parent.mkdir(parents=True, exist_ok=True)
+    (project / DOCUMENT).write_text(render_module_map(ModuleMap.read(project)))
+
+
 def _readme_inserts(answers: dict[str, Any]) -> dict[str, str]:
     """The generated README's answer-dependent text, by the name of its `<!-- insert:... -->` line."""
     version = answers["python_version"]
@@ -415,6 +424,7 @@ def generate(*, project: Path, template_root: Path, answers: dict[str, Any]) -> 
     derive(project, answers)
     write_env(project)
     add_entities(project, entities(answers))
+    write_module_map(project)
     project_readme(project, template_root, answers)
     note = write_cruft_state(project, template_root, answers)
     if note:

@@ -31,15 +31,17 @@ def wrap(
     indent: int = 0,
     brackets: str = "()",
     tuple: bool = False,
+    margin: int = 0,
 ) -> str:
     """`head(a, b)tail` when it fits on the line; otherwise one item a line and a trailing comma,
-    the form ruff's formatter keeps as it is. `indent` is where the template puts the first line;
+    the form ruff's formatter keeps as it is. `indent` is where the template puts the first line,
+    `margin` what follows it there (1 for an item of a call split one item a line: its comma);
     `tuple` writes a one-item tuple as `(a,)`."""
     pad = " " * indent
     opening, closing = brackets[0], brackets[1]
     comma = "," if tuple and len(items) == 1 else ""
     one_line = f"{head}{opening}{', '.join(items)}{comma}{closing}{tail}"
-    if indent + len(one_line) <= LINE_LENGTH:
+    if indent + len(one_line) + margin <= LINE_LENGTH:
         return one_line
     inner = "".join(f"{pad}    {item},\n" for item in items)
     return f"{head}{opening}\n{inner}{pad}{closing}{tail}"

@@ -12,7 +12,7 @@ from types import FrameType
 
 import structlog
 
-from core import metrics
+from core import metrics, tracing
 from core.config import get_settings
 from core.db import create_db_engine
 from core.jobs.queue import requeue_dead
@@ -41,11 +41,16 @@ def worker() -> None:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     log.info("job_runner_started", mode="worker")
-    poll = Poller(engine, settings, stop)
+    tracer_provider = tracing.tracer_provider(settings)
+    if tracer_provider is not None:
+        tracing.trace_engine(engine, tracer_provider)
+    poll = Poller(engine, settings, stop, tracer_provider)
     while not stop.is_set():
         poll()
         stop.wait(settings.JOBS_POLL_SECONDS)
     engine.dispose()
+    if tracer_provider is not None:
+        tracer_provider.shutdown()
     log.info("job_worker_stopped")
 
 

@@ -14,10 +14,12 @@ ERROR_MAX_LENGTH = 2000
 
 
 class JobStatus(StrEnum):
-    # A job that succeeds is deleted: the table holds only work to do, being done, or given up on.
+    # A job that succeeds is deleted: the table holds work to do, being done, or given up on, and
+    # the deliveries of events an operator asked to keep for a while (EVENTS_KEEP_DELIVERED_HOURS).
     QUEUED = "queued"
     RUNNING = "running"
     DEAD = "dead"
+    DONE = "done"
 
 
 class Job(Table, table=True):

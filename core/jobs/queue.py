@@ -153,12 +153,26 @@ def _this_run(job: Claimed) -> Any:
     return and_(jobs.c.id == job.id, jobs.c.status == JobStatus.RUNNING, jobs.c.attempts == job.attempt)
 
 
-def succeed(connection: Connection, job: Claimed) -> None:
-    if connection.execute(delete(jobs).where(_this_run(job))).rowcount:
+def succeed(connection: Connection, job: Claimed, *, keep: bool = False) -> None:
+    """The job is done: deleted, or with `keep` left as `done` until `purge_done` deletes it."""
+    statement = (
+        update(jobs).where(_this_run(job)).values(status=JobStatus.DONE, locked_until=None)
+        if keep
+        else delete(jobs).where(_this_run(job))
+    )
+    if connection.execute(statement).rowcount:
         log.info("job_succeeded", job_id=str(job.id), kind=job.kind, attempt=job.attempt)
         metrics.job_event(job.kind, "succeeded")
     else:
         _lease_lost(job)
+
+
+def purge_done(connection: Connection, *, before: datetime) -> int:
+    """Delete the jobs kept as done since before `before`; return how many."""
+    deleted: int = connection.execute(
+        delete(jobs).where(jobs.c.status == JobStatus.DONE, jobs.c.updated_at < before)
+    ).rowcount
+    return deleted
 
 
 def fail(connection: Connection, job: Claimed, error: str, settings: Settings, *, retry: bool = True) -> None:
@@ -197,13 +211,38 @@ def queued_by_kind(connection: Connection) -> dict[str, int]:
     return dict(connection.execute(queued.group_by(jobs.c.kind)).all())
 
 
-def requeue_dead(connection: Connection, kind: str | None = None) -> int:
-    """Give dead jobs (of one kind, or all) a fresh set of attempts, due now; return how many."""
-    statement = update(jobs).where(jobs.c.status == JobStatus.DEAD)
+def _dead(kind: str | None, kinds_like: str | None, created_before: datetime | None) -> list[Any]:
+    found = [jobs.c.status == JobStatus.DEAD]
     if kind is not None:
-        statement = statement.where(jobs.c.kind == kind)
+        found.append(jobs.c.kind == kind)
+    if kinds_like is not None:
+        found.append(jobs.c.kind.like(kinds_like))
+    if created_before is not None:
+        found.append(jobs.c.created_at <= created_before)
+    return found
+
+
+def dead_jobs(
+    connection: Connection, *, kinds_like: str | None = None, created_before: datetime | None = None
+) -> list[Any]:
+    """Dead jobs (kinds matching a LIKE pattern, made before a moment), the oldest first."""
+    columns = (jobs.c.id, jobs.c.kind, jobs.c.created_at, jobs.c.attempts, jobs.c.last_error)
+    statement = select(*columns).where(*_dead(None, kinds_like, created_before)).order_by(jobs.c.created_at)
+    return list(connection.execute(statement).all())
+
+
+def requeue_dead(
+    connection: Connection,
+    kind: str | None = None,
+    *,
+    kinds_like: str | None = None,
+    created_before: datetime | None = None,
+) -> int:
+    """Give dead jobs (of one kind, or kinds matching a LIKE pattern, or all; made before a
+    moment, or at any time) a fresh set of attempts, due now; return how many."""
+    statement = update(jobs).where(*_dead(kind, kinds_like, created_before))
     count: int = connection.execute(
         statement.values(status=JobStatus.QUEUED, attempts=0, run_at=utcnow())
     ).rowcount
-    log.info("jobs_requeued", count=count, kind=kind)
+    log.info("jobs_requeued", count=count, kind=kind or kinds_like)
     return count

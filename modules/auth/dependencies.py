@@ -12,7 +12,7 @@ from modules.auth import service
 from modules.auth.models import AuthSession
 from modules.auth.schemas import RefreshRequest
 from modules.auth.service import INVALID_REFRESH_TOKEN
-from modules.users.dependencies import CurrentUser, bearer
+from modules.users.api import CurrentUser, bearer
 
 
 @dataclass(frozen=True)

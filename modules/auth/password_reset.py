@@ -20,10 +20,7 @@ from core.errors import ErrorCode, ServiceError
 from core.jobs import JobContext, enqueue
 from core.mail import Mail, frontend_link, send_for_job
 from core.security import TokenType, create_token
-from modules.auth.service import revoke_all_sessions
-from modules.users.models import User
-from modules.users.service import get_user_by_email, reset_password
-from modules.users.verification import user_from_link
+from modules.users.api import User, get_user_by_email, reset_password, user_from_link
 
 INVALID_LINK = "Invalid password reset token"
 EXPIRED_LINK = "Password reset link has expired; ask for a new one"
@@ -73,7 +70,8 @@ def send_reset_link(*, session: Session, email: str, context: JobContext) -> Non
 
 
 def confirm_password_reset(*, session: Session, token: str, new_password: str, settings: Settings) -> None:
-    """Set the new password and end every session of the account."""
+    """Set the new password: every session of the account ends with it (the stamp the password
+    change sets; auth's listener to UserPasswordChanged marks the sessions revoked)."""
     user, claims = user_from_link(
         session=session,
         token=token,
@@ -88,4 +86,3 @@ def confirm_password_reset(*, session: Session, token: str, new_password: str, s
         session=session, user=user, new_password=new_password, rounds=settings.BCRYPT_ROUNDS
     ):
         raise ServiceError(USED_LINK, code=ErrorCode.LINK_USED)
-    revoke_all_sessions(session=session, user=user)

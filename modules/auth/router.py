@@ -19,11 +19,8 @@ from modules.auth.schemas import (
     TokenPair,
     VerificationConfirm,
 )
-from modules.users import verification
-from modules.users.dependencies import CurrentUser
-from modules.users.models import User
-from modules.users.schemas import UserRead, UserRegister
-from modules.users.service import create_user
+from modules.users import api as users
+from modules.users.api import CurrentUser, User, UserRead, UserRegister
 
 router = APIRouter()
 
@@ -46,7 +43,7 @@ PASSWORD_RESET_ACCEPTED = RequestAccepted(
 def register(user_in: UserRegister, session: SessionDep, settings: SettingsDep) -> User:
     if not settings.OPEN_REGISTRATION:
         raise ForbiddenError("Registration is closed")
-    return create_user(session=session, user_in=user_in, rounds=settings.BCRYPT_ROUNDS)
+    return users.create_user(session=session, user_in=user_in, rounds=settings.BCRYPT_ROUNDS)
 
 
 @router.post(
@@ -98,13 +95,13 @@ def logout(refresh_token: VerifiedRefreshToken, session: SessionDep) -> None:
 @router.post("/verify/request", status_code=status.HTTP_202_ACCEPTED, dependencies=[rate_limit("verify")])
 def request_verification(body: EmailRequest, session: SessionDep) -> RequestAccepted:
     """Mail a verification link, if the address belongs to an unverified account. Always 202."""
-    verification.request_verification(session=session, email=body.email)
+    users.request_verification(session=session, email=body.email)
     return VERIFICATION_ACCEPTED
 
 
 @router.post("/verify/confirm", response_model=UserRead, responses=responses(ServiceError))
 def confirm_verification(body: VerificationConfirm, session: SessionDep, settings: SettingsDep) -> User:
-    return verification.confirm_email(session=session, token=body.token, settings=settings)
+    return users.confirm_email(session=session, token=body.token, settings=settings)
 
 
 @router.post(

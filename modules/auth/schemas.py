@@ -5,7 +5,7 @@ from typing import Any, Literal
 from sqlmodel import Field, SQLModel
 
 from core.schemas import RequestModel
-from modules.users.schemas import Email, NewPassword
+from modules.users.api import Email, NewPassword
 
 # Tokens mailed in links, like refresh tokens, are a few hundred bytes.
 MAX_TOKEN_LENGTH = 4096

@@ -13,8 +13,7 @@ from core.errors import UnauthorizedError
 from core.security import TokenType, create_token, verify_password
 from modules.auth.models import IP_ADDRESS_MAX_LENGTH, USER_AGENT_MAX_LENGTH, AuthSession
 from modules.auth.schemas import TokenPair
-from modules.users.models import User
-from modules.users.service import expire_sign_ins, get_user, get_user_by_email
+from modules.users.api import User, expire_sign_ins, get_user, get_user_by_email
 
 INVALID_REFRESH_TOKEN = "Invalid or expired refresh token"
 
@@ -144,12 +143,23 @@ def revoke_all_sessions(*, session: Session, user: User) -> None:
     token issued before now."""
     expire_sign_ins(user)
     session.add(user)
-    session.connection().execute(
-        update(AuthSession)
-        .where(col(AuthSession.user_id) == user.id, col(AuthSession.revoked_at).is_(None))
-        .values(revoked_at=utcnow())
-    )
+    mark_sessions_revoked(session=session, user_id=user.id)
     session.commit()
+
+
+def mark_sessions_revoked(*, session: Session, user_id: uuid.UUID) -> int:
+    """Mark the user's open sessions revoked (in the session's transaction); return how many.
+    Doing it again changes nothing, so a listener may run it twice."""
+    revoked: int = (
+        session.connection()
+        .execute(
+            update(AuthSession)
+            .where(col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None))
+            .values(revoked_at=utcnow())
+        )
+        .rowcount
+    )
+    return revoked
 
 
 def prune_sessions(*, session: Session, user_id: uuid.UUID | None = None) -> int:

@@ -8,7 +8,7 @@ from core.db import SessionDep
 from core.errors import NotFoundError, raises
 from modules.items import service
 from modules.items.models import Item
-from modules.users.dependencies import CurrentUser
+from modules.users.api import CurrentUser
 
 
 @raises(NotFoundError)

@@ -8,7 +8,7 @@ from modules.items import service
 from modules.items.dependencies import OwnedItem
 from modules.items.models import Item
 from modules.items.schemas import ItemCreate, ItemPage, ItemQuery, ItemRead, ItemUpdate
-from modules.users.dependencies import CurrentUser
+from modules.users.api import CurrentUser
 
 router = APIRouter()
 

@@ -7,8 +7,16 @@ from sqlmodel import Session, col, select
 from core.config import Settings
 from core.db import utcnow
 from core.errors import ConflictError, ErrorCode, ServiceError
+from core.events import publish
 from core.schemas import PageParams
 from core.security import hash_password, verify_password
+from modules.users.events import (
+    UserDeactivated,
+    UserDeleted,
+    UserEmailChanged,
+    UserPasswordChanged,
+    UserRegistered,
+)
 from modules.users.models import User
 from modules.users.schemas import UserCreate, UserRegister, UserUpdate, UserUpdateMe
 
@@ -49,6 +57,7 @@ def create_user(*, session: Session, user_in: UserRegister, rounds: int) -> User
     user = User.model_validate(
         user_in, update={"hashed_password": hash_password(user_in.password, rounds=rounds)}
     )
+    publish(session, UserRegistered(user_id=user.id))
     return _save(session, user)
 
 
@@ -70,11 +79,13 @@ def update_user(
         if changes["email"] != user.email:
             # A new address is unproven, unless a superuser sets it: they vouch for it, as on creation.
             changes.setdefault("is_verified", actor is not None)
+            publish(session, UserEmailChanged(user_id=user.id))
     if isinstance(user_in, UserUpdate) and "password" in changes:
-        _set_password(user, changes.pop("password"), rounds=rounds)
+        _set_password(session, user, changes.pop("password"), rounds=rounds)
     if changes.get("is_active") is False and user.is_active:
         # Reactivated later, the account starts afresh: nothing issued before now works again.
         expire_sign_ins(user)
+        publish(session, UserDeactivated(user_id=user.id))
     user.sqlmodel_update(changes)
     return _save(session, user)
 
@@ -85,6 +96,7 @@ def change_email(*, session: Session, user: User, email: str) -> User:
     _ensure_email_free(session, email, owner=user)
     user.email = email
     user.is_verified = True
+    publish(session, UserEmailChanged(user_id=user.id))
     return _save(session, user)
 
 
@@ -93,9 +105,10 @@ def expire_sign_ins(user: User) -> None:
     user.password_changed_at = utcnow()
 
 
-def _set_password(user: User, password: str, *, rounds: int) -> None:
+def _set_password(session: Session, user: User, password: str, *, rounds: int) -> None:
     user.hashed_password = hash_password(password, rounds=rounds)
     expire_sign_ins(user)
+    publish(session, UserPasswordChanged(user_id=user.id))
 
 
 def change_password(
@@ -104,7 +117,7 @@ def change_password(
     """Set a new password; every session started before now stops working."""
     if not verify_password(current_password, user.hashed_password, rounds=rounds):
         raise ServiceError("Current password is incorrect", code=ErrorCode.WRONG_PASSWORD)
-    _set_password(user, new_password, rounds=rounds)
+    _set_password(session, user, new_password, rounds=rounds)
     _save(session, user)
 
 
@@ -124,6 +137,8 @@ def reset_password(*, session: Session, user: User, new_password: str, rounds: i
             is_verified=True,
         )
     )
+    if swapped.rowcount == 1:
+        publish(session, UserPasswordChanged(user_id=user.id))
     session.commit()
     session.refresh(user)
     return swapped.rowcount == 1
@@ -133,6 +148,7 @@ def delete_user(*, session: Session, user: User, actor: User | None = None) -> N
     """Delete the account; the database cascades to everything it owns."""
     if actor is not None and actor.id == user.id and user.is_superuser:
         raise ServiceError("Superusers cannot delete themselves")
+    publish(session, UserDeleted(user_id=user.id))
     session.delete(user)
     session.commit()
 

@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
+from core.events.testing import published_events
 from core.schemas import MAX_OFFSET
+from modules.items.events import ItemCreated, ItemDeleted, ItemUpdated
 from modules.items.models import Item
 from tests.helpers import query_plan
 
@@ -167,6 +169,18 @@ async def test_delete_then_read_is_404(client, headers):
     assert r.status_code == 204, r.text
     r = await client.get(f"{URL}/{created['id']}", headers=headers)
     assert r.status_code == 404, r.text
+
+
+async def test_each_write_publishes_its_event(client, headers):
+    with published_events() as events:
+        created = await create(client, headers, FIRST)
+        row = f"{URL}/{created['id']}"
+        assert (await client.patch(row, json=SECOND, headers=headers)).status_code == 200
+        assert (await client.delete(row, headers=headers)).status_code == 204
+    for kind in (ItemCreated, ItemUpdated, ItemDeleted):
+        published = [str(change.item_id) for change in events.of(kind)]
+        assert published == [created["id"]], kind.__name__
+    assert {str(change.owner_id) for change in events.events} == {created["owner_id"]}
 
 
 async def test_unknown_id_is_404(client, headers):

@@ -169,7 +169,7 @@ def test_the_copy_passes_lint_and_type_checks(project: Path, scaffolded):
     run_tool(project, "ruff", "check", ".")
     run_tool(project, "ruff", "format", "--check", ".")
     run_tool(project, "mypy")
-    run_tool(project, "lint-imports")
+    run_tool(project, "python", "-m", "core.modulith", "verify")
 
 
 def test_routes_tags_and_operation_ids(project: Path, scaffolded):

@@ -7,7 +7,7 @@ import subprocess
 from tests.template.conftest import clean_path, ensure_cookiecutter, user_env
 
 # What a generation must never rely on: the project's tools, and the project with its packages.
-PROJECT_TOOLS = ("ruff", "mypy", "lint-imports", "alembic", "uvicorn")
+PROJECT_TOOLS = ("ruff", "mypy", "alembic", "uvicorn")
 PROJECT_MODULES = ("ruff", "mypy", "core", "modules", "fastapi", "sqlmodel", "pydantic")
 
 PROBE = """

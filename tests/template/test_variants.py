@@ -7,7 +7,7 @@ told where their interpreter is with `make PYTHON=...`, as their Makefile asks.
 
 What each variant runs, and why:
 
-- The user's `make test` (ruff, format check, mypy, import contracts, then the suite with its
+- The user's `make test` (ruff, format check, mypy, the modules' boundaries, then the suite with its
   coverage floor) where the module tree differs: defaults, no-entities and several-entities
   (other modules, so other coverage, and another starting point for the entity scaffold).
 - The slow system tests (many processes, many generations) only where they can fail differently:

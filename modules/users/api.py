@@ -1,0 +1,32 @@
+"""What other modules may use of the users module; the rest of the folder is its own.
+
+The caller (`CurrentUser`, `CurrentSuperuser`), the account as other modules read it, the rules
+of an address and a password, and the operations sign-up, sign-in and the mailed links need.
+Its events (`events.py`) say what happened to an account; a module that must react to one
+listens to it rather than being called from here.
+"""
+
+from modules.users.dependencies import CurrentSuperuser, CurrentUser, bearer
+from modules.users.models import User
+from modules.users.schemas import Email, NewPassword, UserRead, UserRegister
+from modules.users.service import create_user, expire_sign_ins, get_user, get_user_by_email, reset_password
+from modules.users.verification import confirm_email, request_verification, user_from_link
+
+__all__ = [
+    "CurrentSuperuser",
+    "CurrentUser",
+    "Email",
+    "NewPassword",
+    "User",
+    "UserRead",
+    "UserRegister",
+    "bearer",
+    "confirm_email",
+    "create_user",
+    "expire_sign_ins",
+    "get_user",
+    "get_user_by_email",
+    "request_verification",
+    "reset_password",
+    "user_from_link",
+]
