@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import ROOT
 from tests.scaffold.helpers import ROUND_TRIP, copy_project, files_of, run, run_tool
 from tests.scaffold.test_scaffold_render import ALL_FIELDS
 
@@ -64,6 +65,10 @@ def scaffolded(project: Path) -> Iterator[dict[str, float]]:
         ("sample_tags", ["add", "sample_tags", "--owned", "no", "--fields", "name:str:40:unique"]),
         ("sample_orders", ["add", "sample_orders", "--fields", "number:str:20:unique placed_on:date?"]),
         (
+            "sample_order_notes",
+            ["add", "sample_order_notes", "--fields", "sample_order_id:ref:sample_orders body:text"],
+        ),
+        (
             "sample_order_lines",
             [
                 "add",
@@ -79,8 +84,26 @@ def scaffolded(project: Path) -> Iterator[dict[str, float]]:
         if name == "remove items" and not (project / "modules/items").is_dir():
             continue
         _, timings[name] = scaffold(project, *args)
+    add_the_readmes_listener(project)
     yield timings
     print("scaffold timings (s):", {k: round(v, 2) for k, v in timings.items()})
+
+
+def add_the_readmes_listener(project: Path) -> None:
+    """The README's second module reacting to the first ("Add an entity"), its listener and its
+    test, as a team copies them, for sample_orders and sample_order_notes."""
+    readme = (ROOT / "README.md").read_text()
+    for path in ("modules/order_notes/listeners.py", "tests/order_notes/test_listeners.py"):
+        (block,) = re.findall(rf"```python\n# {re.escape(path)}\n(.*?)```", readme, flags=re.DOTALL)
+        for ours, sample in (
+            ("order_notes", "sample_order_notes"),
+            ("order_id", "sample_order_id"),
+            ("orders", "sample_orders"),
+            ("OrderNote", "SampleOrderNote"),
+            ("OrderCreated", "SampleOrderCreated"),
+        ):
+            block, path = block.replace(ours, sample), path.replace(ours, sample)
+        (project / path).write_text(block)
 
 
 def test_a_scaffold_writes_the_module_its_tests_and_a_revision(project: Path, scaffolded):
@@ -165,6 +188,15 @@ def test_removal_takes_module_tests_and_revision_and_relinks_the_chain(project: 
     assert ids(tags)[1] == ids(notes)[0]
 
 
+def test_the_second_module_hears_the_first_through_its_events_alone(project: Path, scaffolded):
+    listeners = (project / "modules/sample_order_notes/listeners.py").read_text()
+    assert "from modules.sample_orders.events import SampleOrderCreated" in listeners
+    module_map = run(project, "-m", "core.modulith", "document").stdout
+    assert module_map == "wrote docs/modules.md\n"
+    drawn = (project / "docs/modules.md").read_text()
+    assert "sample_orders -. SampleOrderCreated .-> sample_order_notes" in drawn
+
+
 def test_the_copy_passes_lint_and_type_checks(project: Path, scaffolded):
     run_tool(project, "ruff", "check", ".")
     run_tool(project, "ruff", "format", "--check", ".")
@@ -196,6 +228,7 @@ def test_the_new_modules_tests_pass(project: Path, scaffolded):
         "tests/sample_notes",
         "tests/sample_tags",
         "tests/sample_orders",
+        "tests/sample_order_notes",
         "tests/sample_order_lines",
         "tests/sample_people",
     )
