@@ -60,8 +60,11 @@ class Settings(BaseSettings):
     # accept a new one (down or unreachable): bounded, so requests get a 503 instead of piling up.
     DB_POOL_TIMEOUT_SECONDS: float = Field(default=10, gt=0)
     DB_CONNECT_TIMEOUT_SECONDS: int = Field(default=3, ge=1)
-    # Test each pooled connection before use, so a restarted database is picked up without a restart.
-    DB_POOL_PRE_PING: bool = True
+    # Test each pooled connection before use: a round trip per request. Off, a connection that died
+    # with a restarted database is found dead on its first use, that one request gets a 503, and
+    # the pool drops every connection as old as it (SQLAlchemy does, on a disconnect), so the next
+    # request reconnects: the service recovers by itself all the same.
+    DB_POOL_PRE_PING: bool = False
 
     # The modules this process mounts, with those they depend on; empty: all of them. A module's
     # own tests run on its slice (`make test module=orders`).

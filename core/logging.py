@@ -6,8 +6,10 @@ and inside text such as a traceback or a validation error's message), then contr
 are escaped, so no log line can carry a password or a terminal escape sequence.
 """
 
+import json
 import logging
 import re
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -128,6 +130,55 @@ def _trace_ids(settings: Settings) -> list[Processor]:
     return [tracing.trace_ids()] if settings.tracing_enabled else []
 
 
+class AccessLog:
+    """The one access event per request. In JSON it is rendered here and written straight to the
+    handler's stream, under the handler's lock, through the same redaction and escaping as every
+    other event: the stdlib bridge and structlog's chain cost about 0.1 ms a line, a tenth of a
+    read. Console lines (development) go through structlog like any other event."""
+
+    def __init__(self, settings: Settings, handler: logging.Handler) -> None:
+        self._json = settings.log_json
+        self._handler = handler
+        self._stream = getattr(handler, "stream", None)
+        self._enabled = logging.getLogger("access").isEnabledFor(logging.INFO)
+        self._trace_ids = _trace_ids(settings)
+        self._logger = structlog.get_logger("access")
+
+    def __call__(self, **fields: Any) -> None:
+        if not self._enabled:
+            return
+        if not self._json or self._stream is None:
+            self._logger.info("request", **fields)
+            return
+        event: EventDict = {
+            **structlog.contextvars.get_contextvars(),
+            "event": "request",
+            **fields,
+            "level": "info",
+            "logger": "access",
+            "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        }
+        event = escape_control_characters(None, "info", redact_secrets(None, "info", event))
+        for add_trace_ids in self._trace_ids:
+            event = add_trace_ids(None, "info", event)  # type: ignore[assignment]  # it returns the dict
+        line = json.dumps(event, default=str) + "\n"
+        self._handler.acquire()
+        try:
+            self._stream.write(line)
+            self._stream.flush()
+        finally:
+            self._handler.release()
+
+
+_access_log: AccessLog | None = None
+
+
+def access(**fields: Any) -> None:
+    """Write the access event of one request (`core.middleware` calls it as each one ends)."""
+    if _access_log is not None:
+        _access_log(**fields)
+
+
 def configure_logging(settings: Settings) -> None:
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -165,6 +216,9 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(settings.LOG_LEVEL)
+    # The process's one pipeline, as the root logger's handler is.
+    global _access_log
+    _access_log = AccessLog(settings, handler)
     # uvicorn's own loggers go through the root handler; its access log is replaced by ours.
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers = []

@@ -11,10 +11,9 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core import logging
 from core.errors import ErrorCode
 from core.headers import EVERY_RESPONSE
-
-access_log = structlog.get_logger("access")
 
 # An incoming id is echoed only when it is short and plain; anything else is replaced.
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -69,8 +68,7 @@ class RequestContextMiddleware:
             await app(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
-            access_log.info(
-                "request",
+            logging.access(
                 method=scope["method"],
                 path=scope["path"],
                 status=status,

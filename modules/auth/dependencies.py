@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 
+from core.access import AccessClaims
 from core.config import SettingsDep
 from core.db import SessionDep
 from core.errors import NotFoundError, UnauthorizedError, raises
@@ -12,7 +13,7 @@ from modules.auth import service
 from modules.auth.models import AuthSession
 from modules.auth.schemas import RefreshRequest
 from modules.auth.service import INVALID_REFRESH_TOKEN
-from modules.users.api import CurrentUser, bearer
+from modules.users.api import CurrentUser
 
 
 @dataclass(frozen=True)
@@ -36,17 +37,12 @@ VerifiedRefreshToken = Annotated[RefreshToken, Depends(verified_refresh_token)]
 
 
 @raises(UnauthorizedError)
-async def current_session_id(
-    _user: CurrentUser, token: Annotated[str | None, Depends(bearer)], settings: SettingsDep
-) -> uuid.UUID:
-    """The session the caller's access token was issued for (its `sid` claim).
-
-    CurrentUser has checked the token already; this only reads the claim it does not need.
-    """
+async def current_session_id(_user: CurrentUser, claims: AccessClaims) -> uuid.UUID:
+    """The session the caller's access token was issued for (its `sid` claim): CurrentUser has
+    checked the caller, and FastAPI decoded the token once for both."""
     try:
-        claims = decode_token(token or "", secret=settings.secret_key, token_type=TokenType.ACCESS)
-        return uuid.UUID(claims["sid"])
-    except (InvalidTokenError, KeyError, ValueError) as exc:
+        return uuid.UUID(claims.all["sid"])
+    except (KeyError, ValueError) as exc:
         raise UnauthorizedError("Invalid or expired token") from exc
 
 

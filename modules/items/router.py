@@ -3,25 +3,25 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from core import crud
+from core.access import CurrentCaller
 from core.db import SessionDep
 from modules.items import service
 from modules.items.dependencies import OwnedItem
 from modules.items.models import Item
 from modules.items.schemas import ItemCreate, ItemPage, ItemQuery, ItemRead, ItemUpdate
-from modules.users.api import CurrentUser
 
 router = APIRouter()
 
 
 @router.post("", response_model=ItemRead, status_code=status.HTTP_201_CREATED, responses=crud.SAVE_RESPONSES)
-def create_item(item_in: ItemCreate, user: CurrentUser, session: SessionDep) -> Item:
-    return service.create_item(session=session, owner_id=user.id, item_in=item_in)
+def create_item(item_in: ItemCreate, caller: CurrentCaller, session: SessionDep) -> Item:
+    return service.create_item(session=session, owner_id=caller.id, item_in=item_in)
 
 
 @router.get("", response_model=ItemPage)
-def list_items(query: Annotated[ItemQuery, Query()], user: CurrentUser, session: SessionDep) -> ItemPage:
+def list_items(query: Annotated[ItemQuery, Query()], caller: CurrentCaller, session: SessionDep) -> ItemPage:
     """The caller's items; a superuser sees everyone's."""
-    items, total = service.list_items(session=session, owner_id=crud.scope(user), query=query)
+    items, total = service.list_items(session=session, owner_id=crud.scope(caller), query=query)
     return ItemPage.of(items, total=total, params=query)
 
 

@@ -15,11 +15,6 @@ def create_item(*, session: Session, owner_id: uuid.UUID, item_in: ItemCreate) -
     return crud.save(session, item)
 
 
-def get_item(*, session: Session, item_id: uuid.UUID, owner_id: uuid.UUID | None) -> Item | None:
-    """The item, if it belongs to `owner_id`; None means anyone's."""
-    return crud.get(session, Item, item_id, owner_id=owner_id)
-
-
 def list_items(*, session: Session, owner_id: uuid.UUID | None, query: ItemQuery) -> tuple[list[Item], int]:
     """One page of items and how many match; `owner_id=None` lists everyone's."""
     return crud.list_page(session, Item, query, owner_id=owner_id, search=Item.title)

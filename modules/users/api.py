@@ -6,7 +6,7 @@ Its events (`events.py`) say what happened to an account; a module that must rea
 listens to it rather than being called from here.
 """
 
-from modules.users.dependencies import CurrentSuperuser, CurrentUser, bearer
+from modules.users.dependencies import CurrentSuperuser, CurrentUser
 from modules.users.models import User
 from modules.users.schemas import Email, NewPassword, UserRead, UserRegister
 from modules.users.service import create_user, expire_sign_ins, get_user, get_user_by_email, reset_password
@@ -20,7 +20,6 @@ __all__ = [
     "User",
     "UserRead",
     "UserRegister",
-    "bearer",
     "confirm_email",
     "create_user",
     "expire_sign_ins",

@@ -68,41 +68,42 @@ def plant(root: Path, path: str, line: str) -> int:
     return len(f"{text}{line}".splitlines())
 
 
+# The violations are planted in auth and users, which every service has.
 def test_an_import_of_another_modules_internals_is_one_line_naming_the_public_name(copy: Path) -> None:
-    line = plant(copy, "modules/items/service.py", "from modules.users.models import User")
+    line = plant(copy, "modules/auth/service.py", "from modules.users.models import User")
 
     result = verify(copy)
 
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
-        f"modules/items/service.py:{line}: items imports User from modules.users.models, private to users; "
+        f"modules/auth/service.py:{line}: auth imports User from modules.users.models, private to users; "
         "import User from modules.users.api"
     ]
 
 
 def test_a_name_the_public_surface_lacks_says_where_to_add_it(copy: Path) -> None:
-    line = plant(copy, "modules/items/router.py", "from modules.users.service import change_password")
+    line = plant(copy, "modules/auth/router.py", "from modules.users.service import change_password")
 
     result = verify(copy)
 
     assert result.stdout.splitlines() == [
-        f"modules/items/router.py:{line}: items imports change_password from modules.users.service, "
+        f"modules/auth/router.py:{line}: auth imports change_password from modules.users.service, "
         "private to users; users offers no change_password: add it to modules/users/api.py, or keep it out"
     ]
 
 
 def test_modules_importing_each_other_are_a_cycle_one_line_per_import(copy: Path) -> None:
-    plant(copy, "modules/items/api.py", "from modules.items.service import create_item")
-    line = plant(copy, "modules/users/service.py", "from modules.items.api import create_item")
+    plant(copy, "modules/auth/api.py", "from modules.auth.service import revoke_session")
+    line = plant(copy, "modules/users/service.py", "from modules.auth.api import revoke_session")
+    auth_imports_users = len(ModuleMap.read(copy).modules["auth"].imports)
 
     lines = verify(copy).stdout.splitlines()
 
-    assert (
-        f"modules/users/service.py:{line}: users imports modules.items.api, but items and users depend on"
-        in (lines[-1])
-    )
-    assert len(lines) == 3  # items' two imports of users' api, and users' of items'
-    assert all("depend on each other" in text and "publish an event" in text for text in lines)
+    circle = "but auth and users depend on each other; one of them must not import the other"
+    advice = "let it publish an event the other listens to"
+    assert f"modules/users/service.py:{line}: users imports modules.auth.api, {circle}: {advice}" in lines
+    assert len(lines) == auth_imports_users + 1  # every import making the circle, once each
+    assert all(circle in text for text in lines)
 
 
 def test_core_importing_a_module_is_one_line(copy: Path) -> None:
@@ -118,38 +119,49 @@ def test_core_importing_a_module_is_one_line(copy: Path) -> None:
 
 
 def test_a_relative_import_is_read_as_the_module_it_names(copy: Path) -> None:
-    line = plant(copy, "modules/items/service.py", "from ..users.models import User")
+    line = plant(copy, "modules/auth/service.py", "from ..users.models import User")
 
     assert (
-        verify(copy).stdout.splitlines()[0].startswith(f"modules/items/service.py:{line}: items imports User")
+        verify(copy).stdout.splitlines()[0].startswith(f"modules/auth/service.py:{line}: auth imports User")
     )
+
+
+def users_dependents() -> list[str]:
+    """The tests of users and of every module that depends on it, this service's modules as they are."""
+    modules = ModuleMap.read(ROOT)
+    names = ["users", *(name for name, module in modules.modules.items() if "users" in module.dependencies)]
+    return sorted(f"tests/{name}" for name in names if (ROOT / "tests" / name).is_dir())
 
 
 @pytest.mark.parametrize(
     ("files", "expected"),
     [
-        (["modules/items/service.py"], ["tests/items"]),
-        (["tests/items/test_items.py"], ["tests/items"]),
+        (["modules/auth/service.py"], ["tests/auth"]),
+        (["tests/auth/test_login.py"], ["tests/auth"]),
         # users' public surface changed: everything that depends on users runs too.
-        (["modules/users/api.py"], ["tests/auth", "tests/items", "tests/users"]),
+        (["modules/users/api.py"], "users and its dependents"),
         (["modules/users/service.py"], ["tests/users"]),
         (["README.md"], "core"),
         (["pyproject.toml"], ["tests"]),
-        (["tests/conftest.py", "modules/items/router.py"], ["tests"]),
+        (["tests/conftest.py", "modules/auth/router.py"], ["tests"]),
         ([], []),
     ],
 )
 def test_a_change_runs_the_tests_of_what_it_touches(files: list[str], expected: list[str] | str) -> None:
     modules = ModuleMap.read(ROOT)
+    if expected == "users and its dependents":
+        expected = users_dependents()
+        assert "tests/auth" in expected
     if expected == "core":
         expected = core_tests(ROOT, modules)
         assert "tests/core" in expected
-        assert not {"tests/items", "tests/users", "tests/auth"} & set(expected)
+        assert not set(modules.modules) & {Path(path).name for path in expected}
 
     assert changed_tests(ROOT, modules, files) == expected
 
 
 def test_a_slice_of_one_module_mounts_it_and_what_it_depends_on_only() -> None:
+    # auth depends on users: its slice mounts both, and no entity.
     probe = (
         "from core.app import create_app; from tests.helpers import make_settings;"
         "print(sorted({p.split('/')[3] for p in create_app(make_settings('sqlite://')).openapi()['paths']"
@@ -158,10 +170,10 @@ def test_a_slice_of_one_module_mounts_it_and_what_it_depends_on_only() -> None:
     result = subprocess.run(
         [sys.executable, "-c", probe],
         cwd=ROOT,
-        env={**os.environ, "MODULES": json.dumps(["items"])},
+        env={**os.environ, "MODULES": json.dumps(["auth"])},
         capture_output=True,
         text=True,
         check=True,
     )
 
-    assert result.stdout.strip() == "['items', 'users']"
+    assert result.stdout.strip() == "['auth', 'users']"

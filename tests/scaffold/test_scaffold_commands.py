@@ -122,7 +122,7 @@ def test_names_take_every_form(project: Path, scaffolded):
     assert "def list_sample_order_lines(" in service
     assert "sample_order_line_in: SampleOrderLineCreate" in service
     dependencies = (project / "modules/sample_notes/dependencies.py").read_text()
-    assert '"Sample note not found"' in dependencies
+    assert "OwnedSampleNote = Annotated[SampleNote, crud.owned(SampleNote)]" in dependencies
     assert (
         (project / "modules/sample_notes/__init__.py").read_text().startswith('"""Sample notes: owner-scoped')
     )
@@ -163,7 +163,8 @@ def test_reference_data_has_no_owner_and_superuser_writes(project: Path, scaffol
     assert "owner_id" not in "".join(p.read_text() for p in module.glob("*.py"))
     router = (module / "router.py").read_text()
     assert router.count("_admin: CurrentSuperuser") == 3
-    assert router.count("_user: CurrentUser") == 2
+    assert router.count("_caller: CurrentCaller") == 1  # the list; a read's dependency checks the caller
+    assert "sample_person: SamplePersonById" in router
 
 
 def test_removal_takes_module_tests_and_revision_and_relinks_the_chain(project: Path, scaffolded):

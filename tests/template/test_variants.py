@@ -76,6 +76,8 @@ COVERAGE_CHECKED_HERE = {"defaults", "no-entities", "several-entities"}
 # Redis named in .env, every server they start counts its limits in that one Redis.
 WITH_SLOW_TESTS = {"defaults", "no-entities", "closed-registration", "postgresql-redis-closed"}
 SCAFFOLD_CHECKED_HERE = {"defaults", "no-entities", "several-entities", "python-3.13"}
+# `make test module=...` and `changed=...`, where there are modules enough to slice.
+SLICES_CHECKED_HERE = {"several-entities"}
 # The tests a smoke run keeps: the project's files, its settings and .env, rate limits, registration.
 SMOKE_TESTS = [
     "tests/test_project_files.py",
@@ -199,9 +201,31 @@ def run_variant(name: str, *, out: Path, home: Path, shared: dict[str, str], pos
             run.step("make test", [*make, "test", f"PYTEST_ARGS={quoted}"], cwd=run.project, env=env)
         elif run.step("lint", [*make, "lint"], cwd=run.project, env=env):
             run.step("tests", [str(run.project / ".venv/bin/pytest"), *tests], cwd=run.project, env=env)
+        if name in SLICES_CHECKED_HERE and run.failure is None:
+            check_slices(run, make, env)
     except Exception:  # a broken variant must not take the pool down with it
         run.failure = traceback.format_exc()
     return run
+
+
+def check_slices(run: VariantRun, make: list[str], env: dict[str, str]) -> None:
+    """One module's tests on its slice of the app, then the tests of one edit, as a team runs them."""
+    assert run.project is not None
+    quiet = "PYTEST_ARGS=-q -p no:cacheprovider"
+    if not run.step(
+        "make test module", [*make, "test", "module=order_lines", quiet], cwd=run.project, env=env
+    ):
+        return
+    mounted = 'modulith: pytest tests/order_lines (MODULES=["order_lines", "users"])'
+    if mounted not in run.output or " passed" not in run.output:
+        run.failure = f"make test module=order_lines ran something else:\n{run.output[-3000:]}"
+        return
+    edited = run.project / "modules/notes/service.py"
+    edited.write_text(edited.read_text().replace("One page of notes", "A page of notes"))
+    if not run.step("make test changed", [*make, "test", "changed=HEAD", quiet], cwd=run.project, env=env):
+        return
+    if "modulith: pytest tests/notes\n" not in run.output:
+        run.failure = f"make test changed=HEAD ran more than notes' tests:\n{run.output[-3000:]}"
 
 
 @pytest.fixture(scope="session")
