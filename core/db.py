@@ -112,14 +112,18 @@ def create_db_engine(settings: Settings) -> Engine:
 @raises(DatabaseUnavailableError)
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's session. Opening one does no I/O (it connects on first use), so it happens
-    on the event loop; closing rolls back and hands the connection back, so that runs in a thread.
+    on the event loop, and so does closing one the handler committed or never used; closing one
+    with a transaction still open rolls it back and hands the connection back, in a thread.
     As a sync dependency it would cost a trip to the threadpool each way."""
     # expire_on_commit=False: a committed object is returned as it is, without a reload query.
     session = Session(request.app.state.engine, expire_on_commit=False)
     try:
         yield session
     finally:
-        await run_in_threadpool(session.close)
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

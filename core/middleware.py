@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Callable
 
 import structlog
-from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -80,6 +79,7 @@ class RequestContextMiddleware:
 
 
 TOO_LARGE = "Request body too large"
+BODILESS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 
 
 class BodyLimitMiddleware:
@@ -98,10 +98,14 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length", "")
+        declared = next((value for name, value in scope["headers"] if name == b"content-length"), b"")
         if declared.isdigit() and int(declared) > self.max_bytes:
             body = {"detail": TOO_LARGE, "code": ErrorCode.BODY_TOO_LARGE}
             await JSONResponse(body, status_code=413)(scope, receive, send)
+            return
+        if scope["method"] in BODILESS:
+            # No route of these methods reads a body: nothing to count as it arrives.
+            await self.app(scope, receive, send)
             return
         received = 0
 

@@ -1,14 +1,22 @@
 """What keeps the per-request cost of the shape every module copies low (see docs/performance.md)."""
 
 import inspect
+import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 import httpx
+import pytest
 from fastapi import FastAPI
+from limits import parse
 
+from core import security
 from core.config import app_settings
 from core.db import get_session
+from core.ratelimit import MemoryWindows
+from core.security import ExpiredTokenError, TokenType, create_token, decode_token
 from modules.users.models import User
+from tests.helpers import TEST_SECRET_KEY
 
 
 def test_the_app_sets_no_dependency_overrides(app: FastAPI) -> None:
@@ -51,3 +59,27 @@ async def test_the_memory_rate_limit_still_counts(
     statuses = [(await client.get("/api/v1/users/me")).status_code for _ in range(3)]
 
     assert statuses == [401, 401, 429]
+
+
+def test_counting_in_memory_starts_no_thread() -> None:
+    windows = MemoryWindows()
+    limit = parse("1000/minute")
+    before = threading.active_count()
+
+    refused = [windows.hit(limit, "test", "client") for _ in range(1001)]
+
+    assert threading.active_count() == before
+    assert refused[:1000] == [None] * 1000
+    assert refused[1000] is not None
+
+
+def test_a_remembered_token_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    token, expires_at = create_token(
+        subject="someone", token_type=TokenType.ACCESS, secret=TEST_SECRET_KEY, lifetime=timedelta(minutes=1)
+    )
+    decode_token(token, secret=TEST_SECRET_KEY, token_type=TokenType.ACCESS)  # verified, remembered
+    later = expires_at.timestamp() + 1
+    monkeypatch.setattr(security.time, "time", lambda: later)  # the clock, an outside edge
+
+    with pytest.raises(ExpiredTokenError):
+        decode_token(token, secret=TEST_SECRET_KEY, token_type=TokenType.ACCESS)
