@@ -197,13 +197,16 @@ def queued_by_kind(connection: Connection) -> dict[str, int]:
     return dict(connection.execute(queued.group_by(jobs.c.kind)).all())
 
 
-def requeue_dead(connection: Connection, kind: str | None = None) -> int:
-    """Give dead jobs (of one kind, or all) a fresh set of attempts, due now; return how many."""
+def requeue_dead(connection: Connection, kind: str | None = None, *, job_id: uuid.UUID | None = None) -> int:
+    """Give dead jobs (all, those of one kind, or the one `job_id`) a fresh set of attempts, due
+    now; return how many. A job that is not dead is left as it is."""
     statement = update(jobs).where(jobs.c.status == JobStatus.DEAD)
     if kind is not None:
         statement = statement.where(jobs.c.kind == kind)
+    if job_id is not None:
+        statement = statement.where(jobs.c.id == job_id)
     count: int = connection.execute(
         statement.values(status=JobStatus.QUEUED, attempts=0, run_at=utcnow())
     ).rowcount
-    log.info("jobs_requeued", count=count, kind=kind)
+    log.info("jobs_requeued", count=count, kind=kind, job_id=str(job_id) if job_id else None)
     return count
