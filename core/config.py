@@ -127,7 +127,7 @@ class Settings(BaseSettings):
     ADMIN_ENABLED: bool = True
     # A sign-in to /admin ends after this long at the latest; signing out everywhere, a password
     # change, a deactivation or losing the superuser flag ends it at the next request.
-    ADMIN_SESSION_EXPIRE_MINUTES: int = Field(default=480, gt=0)
+    ADMIN_SESSION_EXPIRE_MINUTES: float = Field(default=480, gt=0)
     # </admin>
 
     @cached_property

@@ -94,7 +94,7 @@ class AdminAuth(AuthenticationBackend):
                 SessionMiddleware,
                 secret_key=_signing_key(settings),
                 session_cookie=COOKIE,
-                max_age=self.lifetime,
+                max_age=max(1, round(self.lifetime)),
                 path=PATH,
                 same_site="strict",
                 https_only=settings.ENVIRONMENT == "production",

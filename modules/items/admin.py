@@ -1,5 +1,9 @@
-"""Items in /admin: a list with the API's search, sorts and filters; forms that save through the
-service, checked with the API's own schemas."""
+"""Items in /admin: core.admin finds this file and mounts its `views`.
+
+A list with the API's search, sorts and filters, and forms that save through the service,
+checked with the API's own schemas. What the pages show is sqladmin's `ModelView` options: edit
+them here.
+"""
 
 import uuid
 
