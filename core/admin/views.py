@@ -16,13 +16,17 @@ from pydantic import ValidationError
 from sqladmin import ModelView, expose
 from sqladmin.filters import ForeignKeyFilter
 from sqladmin.flash import Flash
+from sqladmin.forms import ModelConverter, converts
 from sqladmin.pagination import Pagination
 from sqlalchemy import Column, ForeignKey, Select, String, Text, false, or_, select
+from sqlalchemy.orm import ColumnProperty
 from sqlmodel import Session, SQLModel
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from wtforms import FloatField
+from wtforms.fields.core import UnboundField
 
 from core.config import Settings
 from core.crud import table_of
@@ -238,6 +242,15 @@ class ReferenceFilter(ForeignKeyFilter):
         return query.where(getattr(model, self.column) == wanted)
 
 
+class FormConverter(ModelConverter):
+    """sqladmin's form fields for columns, and one for floats: sqladmin finds a column's field by
+    its type's class names, and SQLAlchemy 2.1's Float is no longer a Numeric."""
+
+    @converts("Float")  # type: ignore[untyped-decorator]  # sqladmin marks it no_type_check
+    def conv_float(self, model: type, prop: ColumnProperty[Any], kwargs: dict[str, Any]) -> UnboundField:
+        return FloatField(**kwargs)
+
+
 class EntityView(AdminView):
     """An entity's rows: edited and deleted through the module's service, each form checked with
     the API's schemas (`create_schema`, `update_schema`), so the API's rules hold here too."""
@@ -246,6 +259,7 @@ class EntityView(AdminView):
     icon = "fa-solid fa-table-list"
     # Forms list references (`order_id`) too: sqladmin leaves foreign keys out unless told.
     form_include_pk = True
+    form_converter = FormConverter
     create_schema: ClassVar[type[SQLModel]]
     update_schema: ClassVar[type[SQLModel]]
 
