@@ -9,6 +9,7 @@ column, so an owner by the account's email, read in one query per page.
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 import structlog
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 from sqladmin import ModelView, expose
 from sqladmin.filters import ForeignKeyFilter
 from sqladmin.flash import Flash
+from sqladmin.formatters import BASE_FORMATTERS
 from sqladmin.forms import ModelConverter, converts
 from sqladmin.pagination import Pagination
 from sqlalchemy import Column, ForeignKey, Select, String, Text, false, or_, select
@@ -91,6 +93,9 @@ class AdminView(ModelView):
     can_export = False
     page_size = 25
     column_default_sort: ClassVar[Any] = ("created_at", True)
+    # Lists show times to the minute, a row's page to the microsecond (every time is UTC).
+    column_type_formatters = {**BASE_FORMATTERS, datetime: lambda value: f"{value:%Y-%m-%d %H:%M} UTC"}
+    column_type_formatters_detail = {**BASE_FORMATTERS, datetime: lambda value: value.isoformat(sep=" ")}
 
     def __init__(self) -> None:
         super().__init__()
