@@ -56,7 +56,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
             user_in = UserCreate(email=email, password=PASSWORD, is_superuser=superuser)
             create_user(session=session, user_in=user_in, rounds=settings.BCRYPT_ROUNDS)
         job = enqueue(session, "reports.render", {"report_id": "42"})
-        job.status, job.attempts, job.last_error = JobStatus.DEAD, 8, "TimeoutError: the report server is gone"
+        job.status, job.attempts = JobStatus.DEAD, 8
+        job.last_error = "TimeoutError: the report server is gone"
         session.commit()
     engine.dispose()
     # No runner: a queued job stays queued where the test can see it. Sign-ins are many here;
@@ -112,14 +113,18 @@ def assert_offline_and_within_policy(browser: WebDriver, service: Service, *, al
     """Nothing was fetched from anywhere but the service (and `also`), and nothing broke the policy."""
     allowed = tuple(origin for origin in (f"{service.url}/", also) if origin)
     outside = [
-        url for url in requests_sent(browser) if urlsplit(url).scheme not in LOCAL_SCHEMES and not url.startswith(allowed)
+        url
+        for url in requests_sent(browser)
+        if urlsplit(url).scheme not in LOCAL_SCHEMES and not url.startswith(allowed)
     ]
     assert outside == []
     console = [entry["message"] for entry in browser.get_log("browser")]
     assert [message for message in console if "Content Security Policy" in message] == [], console
 
 
-def test_a_bad_password_and_a_non_superuser_get_the_same_refusal(browser: WebDriver, service: Service) -> None:
+def test_a_bad_password_and_a_non_superuser_get_the_same_refusal(
+    browser: WebDriver, service: Service
+) -> None:
     for email, password in ((ROOT_EMAIL, "not the password"), (ALICE_EMAIL, PASSWORD)):
         sign_in(browser, service, email, password)
         refusal = wait_for(browser, "#sign-in-error")
@@ -210,7 +215,7 @@ class _Attacker(BaseHTTPRequestHandler):
 
     target = ""
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         page = (
             f'<form method="post" action="{self.target}"><input name="csrf_token" value="guessed">'
             '<button id="go">Win a prize</button></form>'
@@ -226,7 +231,8 @@ class _Attacker(BaseHTTPRequestHandler):
 
 def test_a_forged_cross_site_form_is_refused(browser: WebDriver, service: Service) -> None:
     alice = httpx.get(
-        f"{service.url}/api/v1/users/me", headers={"Authorization": f"Bearer {api_token(service, ALICE_EMAIL)}"}
+        f"{service.url}/api/v1/users/me",
+        headers={"Authorization": f"Bearer {api_token(service, ALICE_EMAIL)}"},
     ).json()
     signed_in(browser, service)
     attacker = ThreadingHTTPServer(("127.0.0.1", free_port()), _Attacker)
@@ -241,6 +247,8 @@ def test_a_forged_cross_site_form_is_refused(browser: WebDriver, service: Servic
     finally:
         attacker.shutdown()
         attacker.server_close()
-    login = httpx.post(f"{service.url}/api/v1/auth/login", data={"username": ALICE_EMAIL, "password": PASSWORD})
+    login = httpx.post(
+        f"{service.url}/api/v1/auth/login", data={"username": ALICE_EMAIL, "password": PASSWORD}
+    )
     assert login.status_code == 200  # still active
     assert_offline_and_within_policy(browser, service, also=f"{origin}/")
