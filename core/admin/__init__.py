@@ -9,8 +9,9 @@ A module shows its tables by declaring their views in its `admin.py` and listing
 """
 
 from core.admin.auth import Operator, SignIn
+from core.admin.entities import OwnedEntityView, SharedEntityView
 from core.admin.site import add_admin
-from core.admin.views import AdminView, OwnedEntityView, ReferenceFilter, SharedEntityView, row_action
+from core.admin.views import AdminView, ReferenceFilter, row_action
 
 __all__ = [
     "AdminView",

@@ -14,9 +14,10 @@ from starlette.middleware import Middleware
 
 from core import discovery
 from core.admin.auth import PATH, AdminAuth, SignIn
+from core.admin.entities import FormError
 from core.admin.jobs import JobAdmin
 from core.admin.security import SecurityHeadersMiddleware, csrf_token
-from core.admin.views import AdminView, FormError
+from core.admin.views import AdminView
 from core.config import Settings
 from core.docs import ASSETS_URL
 
