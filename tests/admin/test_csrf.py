@@ -49,14 +49,10 @@ async def test_a_browser_without_origin_passes_with_its_referer(client, token, u
     assert (await deactivate(client, user, token=token, headers=headers)).status_code == 303
 
 
-async def test_sqladmins_delete_carries_the_token_as_a_header(client, token, headers_for, user):
-    r = await client.post("/api/v1/items", json={"title": "gone soon"}, headers=headers_for(user))
-    item = r.json()["id"]
-    url = f"/admin/item/delete?pks={item}"
-    assert (await client.delete(url, headers=SAME_ORIGIN)).status_code == 403
-    r = await client.delete(url, headers={**SAME_ORIGIN, "X-CSRF-Token": token})
-    assert r.status_code == 200, r.text
-    assert (await client.get(f"/api/v1/items/{item}", headers=headers_for(user))).status_code == 404
+async def test_a_script_may_send_the_token_as_a_header(client, token, user):
+    # As sqladmin's delete does (a jQuery DELETE); each entity's tests delete a row that way.
+    r = await deactivate(client, user, token=None, headers={**SAME_ORIGIN, "X-CSRF-Token": token})
+    assert r.status_code == 303
 
 
 async def test_the_sign_in_form_needs_its_token_too(client, superuser):
