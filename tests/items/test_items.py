@@ -306,7 +306,7 @@ async def admin_edit(client: httpx.AsyncClient, row_id: object, values: dict[str
     return await client.post(f"{ADMIN}/edit/{row_id}", data=form, headers=SAME_ORIGIN)
 
 
-async def test_the_admin_lists_items_and_refuses_what_the_api_refuses(client, headers, superuser):
+async def test_the_admin_lists_and_edits_items_and_refuses_what_the_api_refuses(client, headers, superuser):
     created = await create(client, headers, FIRST)
     await sign_in_to_admin(client, superuser)
     r = await client.get(f"{ADMIN}/list")
@@ -315,6 +315,8 @@ async def test_the_admin_lists_items_and_refuses_what_the_api_refuses(client, he
     r = await admin_edit(client, created["id"], {**FORM, "title": "a\x00b"})
     assert r.status_code == 400, r.text
     assert (await client.get(f"{URL}/{created['id']}", headers=headers)).json() == created
+    r = await admin_edit(client, created["id"], FORM)
+    assert r.status_code == 302, r.text
 
 
 async def test_the_admin_creates_then_deletes_items(client, superuser, superuser_headers):
