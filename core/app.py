@@ -117,4 +117,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             responses=responses(RateLimitedError),
             generate_unique_id_function=partial(operation_id, rows=_rows_singular(feature.router)),
         )
+    # <admin>  (hooks/generate.py drops this block from a service generated with admin=no)
+    if settings.ADMIN_ENABLED:
+        # Imported only when on: with ADMIN_ENABLED=false nothing of /admin is loaded or routed.
+        from core.admin import add_admin
+
+        add_admin(app, settings=settings, engine=engine)
+    # </admin>
     return app

@@ -78,3 +78,13 @@ def routers() -> list[FeatureRouter]:
         if module is not None:
             found.append(FeatureRouter(name=name, router=module.router))
     return found
+
+
+# <admin>  (hooks/generate.py drops this block from a service generated with admin=no)
+def admin_modules() -> list[ModuleType]:
+    """Every module's `admin.py`: the views of its tables that /admin shows (`views`), and for
+    the module that signs people in, how (`sign_in`). Read by `core.admin`."""
+    return [module for name in module_names() if (module := _import_part(name, "admin")) is not None]
+
+
+# </admin>

@@ -56,11 +56,12 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [
-                    *message.get("headers", ()),
-                    *EVERY_RESPONSE,
-                    (b"x-request-id", request_id.encode("latin-1")),
-                ]
+                headers = list(message.get("headers", ()))
+                named = {name.lower() for name, _ in headers}
+                # What the app already said (the admin's own referrer policy) stands.
+                headers += [header for header in EVERY_RESPONSE if header[0] not in named]
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
+                message["headers"] = headers
             await send(message)
 
         try:

@@ -32,6 +32,7 @@ CHOICES = {
     "rate_limit_storage": ("memory", "redis"),
     "open_registration": ("yes", "no"),
     "use_docker": ("yes", "no"),
+    "admin": ("yes", "no"),
 }
 _SLUG = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -47,6 +48,24 @@ TEMPLATE_ONLY_PATHS = {
     Path("tests/scaffold/test_items_rendering.py"),
 }
 DOCKER_FILES = ("Dockerfile", "compose.yaml", ".dockerignore", "tests/deploy/test_container_files.py")
+# The admin site (answer admin=no drops it): its package, views, tests, template and screenshot,
+# the `# <admin>` blocks of the files it touches, and its packages in the lock.
+ADMIN_PATHS = (
+    "core/admin",
+    "tests/admin",
+    "tests/deploy/test_admin_browser.py",
+    "scaffold/templates/module/admin.py.jinja",
+    "docs/admin.png",
+)
+ADMIN_BLOCKS = {
+    "core/config.py": "#",
+    "core/app.py": "#",
+    "core/discovery.py": "#",
+    "pyproject.toml": "#",
+    ".env.example": "#",
+    "scaffold/templates/tests/test_entity.py.jinja": "{#",
+}
+ADMIN_PACKAGES = ("sqladmin", "WTForms", "itsdangerous", "greenlet")
 
 
 def validate(answers: dict[str, Any]) -> str | None:
@@ -216,6 +235,41 @@ def derive(project: Path, answers: dict[str, Any]) -> None:
     else:
         for name in DOCKER_FILES:
             (project / name).unlink(missing_ok=True)
+    if answers["admin"] == "no":
+        drop_admin(project)
+
+
+def drop_admin(project: Path) -> None:
+    """Remove every trace of /admin: the entity scaffold then renders no admin.py (it renders the
+    templates there are) and no admin tests (their block is gone from the test template)."""
+    for name in ADMIN_PATHS:
+        path = project / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        path.unlink(missing_ok=True)
+    for view in (project / "modules").glob("*/admin.py"):
+        view.unlink()
+    docs = project / "docs"
+    if docs.is_dir() and not any(docs.iterdir()):
+        docs.rmdir()
+    for name, comment in ADMIN_BLOCKS.items():
+        path = project / name
+        path.write_text(_without_block(path.read_text(), "admin", comment, where=name))
+    lock = project / "requirements.lock"
+    pins = [line for line in lock.read_text().splitlines() if line.split("==")[0] not in ADMIN_PACKAGES]
+    lock.write_text("\n".join(pins) + "\n")
+
+
+def _without_block(text: str, name: str, comment: str, *, where: str) -> str:
+    """Drop every `<name>` block of a code file (its marker lines are comments, `# <name>` or
+    `{# <name> #}`, at any indent), with the blank lines just before it."""
+    start, end = re.escape(f"{comment} <{name}>"), re.escape(f"{comment} </{name}>")
+    pattern = re.compile(
+        rf"(?:^[ \t]*\n)*^[ \t]*{start}[^\n]*\n.*?^[ \t]*{end}[^\n]*\n", re.MULTILINE | re.DOTALL
+    )
+    if not pattern.search(text):
+        raise SystemExit(f"error: template out of date: no {name!r} block in {where}")
+    return pattern.sub("", text)
 
 
 def write_env(project: Path) -> None:
@@ -319,6 +373,7 @@ def project_readme(project: Path, template_root: Path, answers: dict[str, Any]) 
         "items": "items" in {entity.names.plural for entity in entities(answers)},
         "docker": answers["use_docker"] == "yes",
         "open-registration": answers["open_registration"] == "yes",
+        "admin": answers["admin"] == "yes",
     }
     for name, keep in kept.items():
         body = _marked_blocks(body, f"<!-- {name} -->", f"<!-- /{name} -->", keep=keep, where="README.md")

@@ -10,7 +10,7 @@ from core.naming import table_name
 from scaffold.fields import FieldSpec
 from scaffold.migration import Revision, next_revision
 from scaffold.names import Names, ScaffoldError
-from scaffold.render import render_entity
+from scaffold.render import TEMPLATES, render_entity
 
 # Rendered once to learn which names the templates use beside the entity's own.
 _PROBE = Names(plural="zq_probes", singular="zq_probe")
@@ -54,22 +54,22 @@ def plan(
             raise ScaffoldError(
                 f"field {spec.name!r} refers to {spec.target}, which has no table: add it first"
             )
-    refuse_clashes(names, specs, owned=owned)
+    templates = root / "scaffold" / "templates"
+    refuse_clashes(names, specs, owned=owned, templates=templates)
     revision = next_revision(root, names.plural, named_by_entity=named_by_entity)
-    planned = render_entity(names, specs, owned=owned, revision=revision)
+    planned = render_entity(names, specs, owned=owned, revision=revision, templates=templates)
     for path in planned:
         if (root / path).exists():
             raise ScaffoldError(f"{path} already exists")
     return planned
 
 
-def refuse_clashes(names: Names, specs: list[FieldSpec], *, owned: bool) -> None:
+def refuse_clashes(names: Names, specs: list[FieldSpec], *, owned: bool, templates: Path = TEMPLATES) -> None:
     """An entity's names must not meet a name the template itself uses in the same file: a
     `sessions` entity's class would be the `Session` the service imports, a `statuses` entity's
     variable fastapi's `status`."""
-    probe = render_entity(
-        _PROBE, specs, owned=owned, revision=Revision(id="", down_revision=None, filename="x.py")
-    )
+    revision = Revision(id="", down_revision=None, filename="x.py")
+    probe = render_entity(_PROBE, specs, owned=owned, revision=revision, templates=templates)
     # The plural first: it contains the singular.
     forms = {_PROBE.pascal: names.pascal, _PROBE.plural: names.plural, _PROBE.singular: names.singular}
     for path, text in sorted(probe.items()):

@@ -3,6 +3,9 @@
 What comes out is already what the project's formatter would leave: imports sorted and only the
 used ones kept, long lines split the way ruff splits them. So a scaffold needs no tool after it
 writes, and `modules/items` is simply this rendering for the example's fields.
+
+A project's entities are rendered from its own `scaffold/templates`: a part that a service was
+generated without has no template there (nor blocks in the others), so it is never rendered.
 """
 
 import ast
@@ -48,9 +51,10 @@ def wrap(
 
 
 def render_entity(
-    names: Names, specs: list[FieldSpec], *, owned: bool, revision: Revision
+    names: Names, specs: list[FieldSpec], *, owned: bool, revision: Revision, templates: Path = TEMPLATES
 ) -> dict[Path, str]:
-    """Every file of the entity, relative to the project root, with its content."""
+    """Every file of the entity, relative to the project root, with its content, rendered from
+    `templates` (the project's own; these by default)."""
     sorts = ["created_at", *(spec.name for spec in specs if spec.sortable)]
     refs = [spec for spec in specs if spec.kind == "ref"]
     context = {
@@ -73,10 +77,10 @@ def render_entity(
         ],
         "revision": revision,
     }
-    environment = _environment()
+    environment = _environment(templates)
     module, tests = Path("modules", names.plural), Path("tests", names.plural)
     outputs = {
-        **{module / name: f"module/{name}.jinja" for name in _module_files()},
+        **{module / name: f"module/{name}.jinja" for name in _module_files(templates)},
         tests / f"test_{names.plural}.py": "tests/test_entity.py.jinja",
         VERSIONS / revision.filename: "migration.py.jinja",
     }
@@ -86,14 +90,14 @@ def render_entity(
     }
 
 
-def _module_files() -> list[str]:
-    return sorted(path.name.removesuffix(".jinja") for path in (TEMPLATES / "module").glob("*.py.jinja"))
+def _module_files(templates: Path) -> list[str]:
+    return sorted(path.name.removesuffix(".jinja") for path in (templates / "module").glob("*.py.jinja"))
 
 
 @cache  # compiling the templates is most of a scaffold's time: once a process
-def _environment() -> Environment:
+def _environment(templates: Path) -> Environment:
     environment = Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=FileSystemLoader(templates),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,

@@ -1,5 +1,5 @@
 """`python -m core.jobs worker`: run jobs in a process of its own, until SIGTERM or SIGINT.
-`python -m core.jobs requeue [KIND]`: give dead jobs another set of attempts.
+`python -m core.jobs requeue [KIND] [--id JOB_ID]`: give dead jobs another set of attempts.
 
 Production runs workers beside the web processes, which then set JOBS_IN_PROCESS=false. Any number
 may run, on any machine sharing the database; on PostgreSQL none takes a job another holds.
@@ -8,6 +8,7 @@ may run, on any machine sharing the database; on PostgreSQL none takes a job ano
 import argparse
 import signal
 import threading
+import uuid
 from types import FrameType
 
 import structlog
@@ -54,12 +55,12 @@ def worker() -> None:
     log.info("job_worker_stopped")
 
 
-def requeue(kind: str | None) -> None:
+def requeue(kind: str | None, job_id: uuid.UUID | None) -> None:
     settings = get_settings()
     configure_logging(settings)
     engine = create_db_engine(settings)
     with engine.begin() as connection:
-        count = requeue_dead(connection, kind)
+        count = requeue_dead(connection, kind, job_id=job_id)
     engine.dispose()
     print(f"{count} dead job(s) queued again")
 
@@ -70,11 +71,12 @@ def main() -> None:
     commands.add_parser("worker", help="run jobs until SIGTERM")
     requeue_parser = commands.add_parser("requeue", help="queue dead jobs again")
     requeue_parser.add_argument("kind", nargs="?", help="only jobs of this kind")
+    requeue_parser.add_argument("--id", type=uuid.UUID, dest="job_id", help="only this job")
     arguments = parser.parse_args()
     if arguments.command == "worker":
         worker()
     else:
-        requeue(arguments.kind)
+        requeue(arguments.kind, arguments.job_id)
 
 
 if __name__ == "__main__":

@@ -211,7 +211,9 @@ def queued_by_kind(connection: Connection) -> dict[str, int]:
     return dict(connection.execute(queued.group_by(jobs.c.kind)).all())
 
 
-def _dead(kind: str | None, kinds_like: str | None, created_before: datetime | None) -> list[Any]:
+def _dead(
+    kind: str | None, kinds_like: str | None, created_before: datetime | None, job_id: uuid.UUID | None
+) -> list[Any]:
     found = [jobs.c.status == JobStatus.DEAD]
     if kind is not None:
         found.append(jobs.c.kind == kind)
@@ -219,6 +221,8 @@ def _dead(kind: str | None, kinds_like: str | None, created_before: datetime | N
         found.append(jobs.c.kind.like(kinds_like))
     if created_before is not None:
         found.append(jobs.c.created_at <= created_before)
+    if job_id is not None:
+        found.append(jobs.c.id == job_id)
     return found
 
 
@@ -227,8 +231,8 @@ def dead_jobs(
 ) -> list[Any]:
     """Dead jobs (kinds matching a LIKE pattern, made before a moment), the oldest first."""
     columns = (jobs.c.id, jobs.c.kind, jobs.c.created_at, jobs.c.attempts, jobs.c.last_error)
-    statement = select(*columns).where(*_dead(None, kinds_like, created_before)).order_by(jobs.c.created_at)
-    return list(connection.execute(statement).all())
+    found = _dead(None, kinds_like, created_before, None)
+    return list(connection.execute(select(*columns).where(*found).order_by(jobs.c.created_at)).all())
 
 
 def requeue_dead(
@@ -237,12 +241,14 @@ def requeue_dead(
     *,
     kinds_like: str | None = None,
     created_before: datetime | None = None,
+    job_id: uuid.UUID | None = None,
 ) -> int:
-    """Give dead jobs (of one kind, or kinds matching a LIKE pattern, or all; made before a
-    moment, or at any time) a fresh set of attempts, due now; return how many."""
-    statement = update(jobs).where(*_dead(kind, kinds_like, created_before))
+    """Give dead jobs (all; of one kind, of kinds matching a LIKE pattern, or the one `job_id`;
+    made before a moment, or at any time) a fresh set of attempts, due now; return how many. A
+    job that is not dead is left as it is."""
+    statement = update(jobs).where(*_dead(kind, kinds_like, created_before, job_id))
     count: int = connection.execute(
         statement.values(status=JobStatus.QUEUED, attempts=0, run_at=utcnow())
     ).rowcount
-    log.info("jobs_requeued", count=count, kind=kind or kinds_like)
+    log.info("jobs_requeued", count=count, kind=kind or kinds_like, job_id=str(job_id) if job_id else None)
     return count

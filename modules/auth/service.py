@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import ColumnElement, delete, or_, update
 from sqlmodel import Session, col, select
 
 from core.config import Settings
@@ -13,7 +13,7 @@ from core.errors import UnauthorizedError
 from core.security import TokenType, create_token, verify_password
 from modules.auth.models import IP_ADDRESS_MAX_LENGTH, USER_AGENT_MAX_LENGTH, AuthSession
 from modules.auth.schemas import TokenPair
-from modules.users.api import User, expire_sign_ins, get_user, get_user_by_email
+from modules.users.api import User, get_user, get_user_by_email, sign_out_everywhere
 
 INVALID_REFRESH_TOKEN = "Invalid or expired refresh token"
 
@@ -141,10 +141,8 @@ def revoke_session(*, session: Session, auth_session: AuthSession) -> None:
 def revoke_all_sessions(*, session: Session, user: User) -> None:
     """End every session of the user: no refresh token of theirs works any more, nor any access
     token issued before now."""
-    expire_sign_ins(user)
-    session.add(user)
     mark_sessions_revoked(session=session, user_id=user.id)
-    session.commit()
+    sign_out_everywhere(session=session, user=user)  # commits the revocations with the stamp
 
 
 def mark_sessions_revoked(*, session: Session, user_id: uuid.UUID) -> int:
@@ -162,17 +160,22 @@ def mark_sessions_revoked(*, session: Session, user_id: uuid.UUID) -> int:
     return revoked
 
 
-def prune_sessions(*, session: Session, user_id: uuid.UUID | None = None) -> int:
-    """Delete sessions that can never be used again (of one user, or of everyone); return how many."""
+def ended() -> ColumnElement[bool]:
+    """Which sessions can never be used again: revoked, expired, or older than their account's
+    password (signing out everywhere or deactivation stamp it too)."""
     password_changed_at = (
         select(User.password_changed_at).where(col(User.id) == col(AuthSession.user_id)).scalar_subquery()
     )
-    dead = or_(
+    return or_(
         col(AuthSession.revoked_at).is_not(None),
         col(AuthSession.expires_at) <= utcnow(),
         col(AuthSession.created_at) < password_changed_at,
     )
-    statement = delete(AuthSession).where(dead)
+
+
+def prune_sessions(*, session: Session, user_id: uuid.UUID | None = None) -> int:
+    """Delete sessions that can never be used again (of one user, or of everyone); return how many."""
+    statement = delete(AuthSession).where(ended())
     if user_id is not None:
         statement = statement.where(col(AuthSession.user_id) == user_id)
     deleted = session.connection().execute(statement).rowcount

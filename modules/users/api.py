@@ -9,7 +9,13 @@ listens to it rather than being called from here.
 from modules.users.dependencies import CurrentSuperuser, CurrentUser
 from modules.users.models import User
 from modules.users.schemas import Email, NewPassword, UserRead, UserRegister
-from modules.users.service import create_user, expire_sign_ins, get_user, get_user_by_email, reset_password
+from modules.users.service import (
+    create_user,
+    get_user,
+    get_user_by_email,
+    reset_password,
+    sign_out_everywhere,
+)
 from modules.users.verification import confirm_email, request_verification, user_from_link
 
 __all__ = [
@@ -22,10 +28,10 @@ __all__ = [
     "UserRegister",
     "confirm_email",
     "create_user",
-    "expire_sign_ins",
     "get_user",
     "get_user_by_email",
     "request_verification",
     "reset_password",
+    "sign_out_everywhere",
     "user_from_link",
 ]

@@ -105,6 +105,13 @@ def expire_sign_ins(user: User) -> None:
     user.password_changed_at = utcnow()
 
 
+def sign_out_everywhere(*, session: Session, user: User) -> None:
+    """End every session and access token of the account, and commit what the session holds."""
+    expire_sign_ins(user)
+    session.add(user)
+    session.commit()
+
+
 def _set_password(session: Session, user: User, password: str, *, rounds: int) -> None:
     user.hashed_password = hash_password(password, rounds=rounds)
     expire_sign_ins(user)

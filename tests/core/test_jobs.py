@@ -230,6 +230,16 @@ def test_requeue_leaves_other_kinds_and_live_jobs_alone(db: DBSession, engine: E
     ]
 
 
+def test_requeue_by_id_leaves_every_other_dead_job_dead(db: DBSession, engine: Engine) -> None:
+    first, second = enqueue(db, "mail", {}), enqueue(db, "mail", {})
+    db.commit()
+    with engine.begin() as connection:
+        connection.execute(Job.__table__.update().values(status=JobStatus.DEAD))  # type: ignore[attr-defined]
+        assert requeue_dead(connection, job_id=second.id) == 1
+        assert requeue_dead(connection, job_id=second.id) == 0  # queued now, not dead
+    assert {job.id: job.status for job in jobs(engine)} == {first.id: "dead", second.id: "queued"}
+
+
 def test_a_job_of_no_known_kind_fails_and_is_kept(db: DBSession, engine: Engine, settings: Settings) -> None:
     enqueue(db, "nobody.handles.this", {})
     db.commit()

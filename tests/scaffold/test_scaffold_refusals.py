@@ -33,7 +33,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("sample_people", None, "no distinct singular"),
         ("sample_people", "Person", "singular 'Person' is not"),
         ("classes", None, "singular 'class' is a Python keyword"),
-        ("sessions", None, "would make session in router.py"),
+        # The first file that clashes, whichever module files the template has.
+        ("sessions", None, r"would make [Ss]ession in \w+\.py"),
         ("fields", None, "would make Field in models.py"),
         ("tables", None, "would make Table in models.py"),
         ("queries", None, "would make Query in router.py"),

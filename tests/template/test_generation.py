@@ -118,10 +118,16 @@ def test_generated_project_holds_no_template_material(generate):
         if path.is_dir():
             assert any(path.iterdir()), f"empty folder {path.relative_to(project)}"
         assert path.suffix not in {".db", ".pyc"}, path
-        if path.is_file():
+        if path.is_file() and path.suffix != ".png":
             text = path.read_text(errors="ignore")
-            # The entity template is Jinja of its own, for `make entity`; never cookiecutter's.
-            jinja_of_its_own = path.relative_to(project).parts[:2] == ("scaffold", "templates")
+            # The entity template is Jinja of its own, for `make entity`, and so are the admin
+            # site's overrides of sqladmin's pages; never cookiecutter's.
+            parts = path.relative_to(project).parts
+            jinja_of_its_own = parts[:2] == ("scaffold", "templates") or parts[:3] == (
+                "core",
+                "admin",
+                "templates",
+            )
             if (
                 "{{ cookiecutter" in text
                 or "{{cookiecutter" in text
@@ -421,3 +427,34 @@ def test_plain_cookiecutter_from_a_checkout_records_it_for_cruft(default_project
     assert answers["project_slug"] == "acme-api"
     assert answers["entities"] == "items"
     assert not {"_output_dir", "_repo_dir"} & set(answers)
+
+
+# Words with "admin" in them that are not the admin site: this code calls a superuser an admin.
+UNRELATED_ADMIN_WORDS = re.compile(
+    r"admin\d?|Admin|ADMIN|_admin|other_admin(\.id|\.is_superuser)?|admin_account|admin\.(connect|dispose)|is_admin"
+    r"|administration|\w+_administer|ADMIN_(EMAIL|PASSWORD|ENDPOINTS)"
+)
+UNRELATED_ADMIN_FILES = {"tests/users/test_admin.py"}  # the API's superuser endpoints
+
+
+def test_admin_no_leaves_nothing_of_the_admin_site(generate):
+    project = generate("admin=no", "entities=items, tags(name:str:40:unique owned=no)")
+    leftovers = []
+    for path in project.rglob("*"):
+        name = str(path.relative_to(project))
+        # .cruft.json records the answers (admin: no) and where the template is.
+        if path.relative_to(project).parts[0] == ".git" or name == ".cruft.json" or not path.is_file():
+            continue
+        if "admin" in name.lower() and name not in UNRELATED_ADMIN_FILES:
+            leftovers.append(name)
+        for word in re.findall(r"[\w./-]*admin[\w.-]*", path.read_text(errors="ignore"), re.IGNORECASE):
+            if not UNRELATED_ADMIN_WORDS.fullmatch(word):
+                leftovers.append(f"{name}: {word}")
+    assert leftovers == []
+    readme = (project / "README.md").read_text()
+    assert "## Admin" not in readme
+    assert "admin site" not in readme
+    assert not (project / "docs").exists()
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert not [dependency for dependency in pyproject["project"]["dependencies"] if "admin" in dependency]
+    assert "greenlet" not in (project / "requirements.lock").read_text()

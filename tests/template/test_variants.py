@@ -19,7 +19,9 @@ What each variant runs, and why:
   again. The entity scaffold (tests/scaffold, half a minute of subprocesses) depends only on
   the modules and the target version, so it runs in defaults and in 3.13 (the newest target).
 - `make lint` and a few tests that read the changed files where only files change:
-  sqlite-no-docker (the Docker files are dropped).
+  sqlite-no-docker (the Docker files are dropped, and with admin=no the admin site: its package,
+  views, settings and the entity template's parts, so also the entity scaffold and the items
+  rendered without them).
 
 Speed: the variants run TEMPLATE_JOBS at a time (default: one per core) in a pool that the
 first of these tests starts; each test then waits for its own. Each variant has a Redis
@@ -58,7 +60,7 @@ VARIANTS = {
     "postgresql": ["database=postgresql"],
     "redis": ["rate_limit_storage=redis"],
     "closed-registration": ["open_registration=no"],
-    "sqlite-no-docker": ["database=sqlite", "use_docker=no"],
+    "sqlite-no-docker": ["database=sqlite", "use_docker=no", "admin=no"],
     # The shape of a small team's production service: every server, no sign-up.
     "postgresql-redis-closed": ["database=postgresql", "rate_limit_storage=redis", "open_registration=no"],
     "python-3.12": ["python_version=3.12"],
@@ -86,6 +88,8 @@ SMOKE_TESTS = [
     "tests/core/test_ratelimit.py",
     "tests/auth/test_register.py",
 ]
+# And where a variant leaves a part out, what renders and runs without it.
+SMOKE_EXTRA_TESTS = {"sqlite-no-docker": ["tests/core/test_app.py", "tests/items", "tests/scaffold"]}
 # Longest first, so the pool does not end waiting on one long variant.
 ORDER = [
     "defaults",
@@ -190,7 +194,7 @@ def run_variant(name: str, *, out: Path, home: Path, shared: dict[str, str], pos
             return run
         pytest_ = ["-q", "-x", "-p", "no:cacheprovider"]
         if name in SMOKE:
-            tests = [*pytest_, *SMOKE_TESTS]
+            tests = [*pytest_, *SMOKE_TESTS, *SMOKE_EXTRA_TESTS.get(name, [])]
         else:
             tests = [*pytest_, *([] if name in WITH_SLOW_TESTS else ["-m", "not slow"])]
             if name not in SCAFFOLD_CHECKED_HERE:

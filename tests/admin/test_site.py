@@ -1,0 +1,65 @@
+"""The site as a whole: what discovery mounts, the content security policy on every answer, no
+inline script in any page, and ADMIN_ENABLED=false leaving nothing behind."""
+
+import re
+
+import pytest
+from starlette.routing import Mount
+
+from core import discovery
+from core.admin.security import POLICY
+from tests.admin.helpers import assert_strict_page
+
+ASSETS = ["/admin/statics/js/main.js", "/admin/statics/css/tabler.min.css", "/admin/statics/admin.js"]
+
+
+def test_the_policy_is_the_strict_one():
+    directives = {
+        name: sources.split() for name, sources in (part.split(maxsplit=1) for part in POLICY.split(";"))
+    }
+    assert directives["script-src"] == ["'self'"]
+    # No host, no inline anything: the service's own files and (for images) data: URLs.
+    assert {source for sources in directives.values() for source in sources} == {"'self'", "'none'", "data:"}
+
+
+async def test_every_view_that_discovery_finds_is_in_the_menu(client, token):
+    page = (await client.get("/admin/")).text
+    modules = {module.__name__.split(".")[1]: module for module in discovery.admin_modules()}
+    assert {"auth", "users"} <= set(modules)
+    found = {view.identity for module in modules.values() for view in module.views}
+    assert set(re.findall(r'href="http://testserver/admin/([\w-]+)/list"', page)) == found | {"job"}
+
+
+async def test_pages_and_assets_carry_the_policy(client, token, superuser):
+    # Each entity's list and forms are checked by its own tests (tests/<entity>/).
+    for path in (
+        "/admin/login",
+        "/admin/user/list",
+        f"/admin/user/details/{superuser.id}",
+        "/admin/job/list",
+    ):
+        r = await client.get(path)
+        assert_strict_page(r)
+        assert r.headers["cache-control"] == "no-store"
+    for path in ASSETS:
+        r = await client.get(path)
+        assert r.status_code == 200, path
+        assert r.headers["content-security-policy"] == POLICY
+        assert r.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_a_refusal_and_a_missing_page_carry_the_policy_too(client, token):
+    assert (await client.post("/admin/user/list", headers={"Origin": "http://x"})).headers[
+        "content-security-policy"
+    ] == POLICY
+    r = await client.get("/admin/nothing/list")
+    assert r.status_code == 404
+    assert r.headers["content-security-policy"] == POLICY
+
+
+@pytest.mark.parametrize("path", ["/admin", "/admin/", "/admin/login", *ASSETS])
+async def test_admin_enabled_false_leaves_no_route_and_no_asset(own_app, path):
+    async with own_app(ADMIN_ENABLED=False) as (app, client):
+        assert not [route for route in app.routes if getattr(route, "path", "").startswith("/admin")]
+        assert not [route for route in app.routes if isinstance(route, Mount) and route.name == "admin"]
+        assert (await client.get(path)).status_code == 404
