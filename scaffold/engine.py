@@ -6,7 +6,7 @@ A refusal raises before anything is written; `dry_run` only lists what the plan 
 import ast
 from pathlib import Path
 
-from core.naming import table_name
+from core.modulith.graph import declared_tables
 from scaffold.fields import FieldSpec
 from scaffold.migration import Revision, next_revision
 from scaffold.names import Names, ScaffoldError
@@ -19,22 +19,8 @@ _PROBE = Names(plural="zq_probes", singular="zq_probe")
 def existing_tables(root: Path) -> set[str]:
     """Tables the project's models declare, read from their source (nothing is imported): every
     module's, and core's own (the `jobs` table)."""
-    tables = set()
     sources = [*(root / "modules").glob("*/models.py"), *(root / "core").rglob("models.py")]
-    for models in sorted(sources):
-        for node in ast.parse(models.read_text()).body:
-            if isinstance(node, ast.ClassDef) and any(
-                k.arg == "table" and ast.unparse(k.value) == "True" for k in node.keywords
-            ):
-                explicit = [
-                    s.value.value
-                    for s in node.body
-                    if isinstance(s, ast.Assign)
-                    and ast.unparse(s.targets[0]) == "__tablename__"
-                    and isinstance(s.value, ast.Constant)
-                ]
-                tables.add(str(explicit[0]) if explicit else table_name(node.name))
-    return tables
+    return {table for models in sorted(sources) for table in declared_tables(ast.parse(models.read_text()))}
 
 
 def plan(

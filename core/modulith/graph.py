@@ -105,20 +105,7 @@ class Module:
     @cached_property
     def tables(self) -> list[str]:
         tree = self._tree("models")
-        tables = []
-        for node in tree.body if tree else ():
-            if isinstance(node, ast.ClassDef) and any(
-                keyword.arg == "table" and ast.unparse(keyword.value) == "True" for keyword in node.keywords
-            ):
-                explicit = [
-                    statement.value.value
-                    for statement in node.body
-                    if isinstance(statement, ast.Assign)
-                    and ast.unparse(statement.targets[0]) == "__tablename__"
-                    and isinstance(statement.value, ast.Constant)
-                ]
-                tables.append(str(explicit[0]) if explicit else table_name(node.name))
-        return tables
+        return declared_tables(tree) if tree else []
 
     @cached_property
     def listeners(self) -> list[Listener]:
@@ -177,6 +164,24 @@ class Module:
                 ):
                     constants.setdefault(node.targets[0].id, node.value.value)
         return constants
+
+
+def declared_tables(tree: ast.Module) -> list[str]:
+    """The tables a models file declares: its `table=True` classes, by `__tablename__` or by rule."""
+    tables = []
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and any(
+            keyword.arg == "table" and ast.unparse(keyword.value) == "True" for keyword in node.keywords
+        ):
+            explicit = [
+                statement.value.value
+                for statement in node.body
+                if isinstance(statement, ast.Assign)
+                and ast.unparse(statement.targets[0]) == "__tablename__"
+                and isinstance(statement.value, ast.Constant)
+            ]
+            tables.append(str(explicit[0]) if explicit else table_name(node.name))
+    return tables
 
 
 def top_level_names(tree: ast.Module) -> list[str]:
