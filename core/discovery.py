@@ -1,7 +1,8 @@
 """Find the feature modules under `modules/`. The app, Alembic and the tests all ask here.
 
-With MODULES set (`make test module=orders` sets it), only those modules and the ones they depend
-on (`core.modulith`) are found: an app of one module's slice, as its tests see it."""
+With MODULES set (`make test module=orders` sets it), only those modules, the ones they depend
+on and the one /admin signs operators in with (`ModuleMap.slice`) are found: an app of one
+module's slice, as its tests see it."""
 
 import importlib
 import pkgutil
@@ -42,7 +43,7 @@ def _slice(root: Path, names: tuple[str, ...]) -> list[str]:
     unknown = set(names) - set(ModuleMap.read(root).modules)
     if unknown:
         raise ValueError(f"MODULES names no module {', '.join(sorted(unknown))}")
-    return ModuleMap.read(root).closure(list(names))
+    return ModuleMap.read(root).slice(list(names))
 
 
 def _import_part(name: str, part: str) -> ModuleType | None:

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"modulith: no module {arguments.module!r} (modules: {', '.join(modules.modules)})")
             return 2
         # The app mounts the module and what it depends on (core.discovery reads MODULES).
-        os.environ["MODULES"] = json.dumps(modules.closure([arguments.module]))
+        os.environ["MODULES"] = json.dumps(modules.slice([arguments.module]))
         tests = module_tests(root, [arguments.module])
     else:
         tests = changed_tests(root, modules, changed_files(root, arguments.changed))

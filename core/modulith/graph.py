@@ -103,6 +103,12 @@ class Module:
         return found
 
     @cached_property
+    def signs_in(self) -> bool:
+        """Whether its `admin.py` hands /admin the service's sign-in (`sign_in`)."""
+        tree = self._tree("admin")
+        return tree is not None and "sign_in" in top_level_names(tree)
+
+    @cached_property
     def tables(self) -> list[str]:
         tree = self._tree("models")
         return declared_tables(tree) if tree else []
@@ -268,6 +274,11 @@ class ModuleMap:
                 seen.add(name)
                 pending += sorted(self.modules[name].dependencies & self.modules.keys())
         return sorted(seen)
+
+    def slice(self, names: list[str]) -> list[str]:
+        """What an app of only these modules mounts: their closure, and what core itself stands on
+        (the module that signs operators in to /admin, which every entity's admin.py is part of)."""
+        return self.closure([*names, *(name for name, module in self.modules.items() if module.signs_in)])
 
     def dependents(self, name: str) -> list[str]:
         """The modules that depend on `name`, directly or not."""

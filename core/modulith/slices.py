@@ -1,8 +1,8 @@
 """Which tests to run for one module, or for what changed since a git ref.
 
-- `--module orders`: `tests/orders`, against an app that mounts only orders and the modules it
-  depends on (MODULES=orders: `core.discovery` mounts that slice), as Spring Modulith's
-  module tests bootstrap one module and its dependencies.
+- `--module orders`: `tests/orders`, against an app that mounts only orders, the modules it
+  depends on and the one /admin signs in with (`ModuleMap.slice`, passed on in MODULES), as
+  Spring Modulith's module tests bootstrap one module and its dependencies.
 - `--changed origin/main`: the tests of every module whose files changed, and of every module
   that depends on one whose `api` or `events` changed; core's tests (every test folder that is
   no module's) when anything else changed; everything when what every test stands on changed

@@ -177,3 +177,16 @@ def test_a_slice_of_one_module_mounts_it_and_what_it_depends_on_only() -> None:
     )
 
     assert result.stdout.strip() == "['auth', 'users']"
+
+
+def test_every_slice_mounts_the_module_the_admin_signs_in_with(copy: Path) -> None:
+    # An entity's admin pages are part of it, and /admin signs in through one module's admin.py.
+    (copy / "modules/auth/admin.py").unlink(missing_ok=True)
+    gate = copy / "modules/gate"
+    gate.mkdir()
+    (gate / "__init__.py").write_text("")
+    (gate / "admin.py").write_text("sign_in = None\n")
+    modules = ModuleMap.read(copy)
+
+    assert modules.closure(["users"]) == ["users"]
+    assert modules.slice(["users"]) == ["gate", "users"]
