@@ -5,18 +5,19 @@ from its own lock with `make install`, and runs its own commands in a user's env
 none of this repository's tools or packages are reachable. Python 3.12 and 3.13 projects are
 told where their interpreter is with `make PYTHON=...`, as their Makefile asks.
 
-What each variant runs, and why:
+What each variant runs, and why. Answers that change behaviour independently share a variant
+(each full suite costs minutes of both cores), so every answer runs its whole suite somewhere:
 
 - The user's `make test` (ruff, format check, mypy, the modules' boundaries, then the suite with its
   coverage floor) where the module tree differs: defaults, no-entities and several-entities
   (other modules, so other coverage, and another starting point for the entity scaffold).
 - The slow system tests (many processes, many generations) only where they can fail differently:
-  defaults, no-entities, closed-registration and postgresql-redis-closed (see WITH_SLOW_TESTS).
-- `make lint` and the whole suite without coverage, where the modules are the
-  defaults' and what runs them changes: postgresql (the suite on PostgreSQL), redis and
-  closed-registration (settings the service reads from .env), python-3.12 and python-3.13
-  (other interpreters and target versions). Coverage would measure the defaults' module tree
-  again. The entity scaffold (tests/scaffold, half a minute of subprocesses) depends only on
+  defaults, no-entities and postgresql-redis-closed (see WITH_SLOW_TESTS).
+- `make lint` and the whole suite without coverage, where the modules are the defaults' and
+  what runs them changes: postgresql-redis-closed (PostgreSQL, every limit in one Redis, no
+  sign-up), python-3.12-redis-closed (the same settings on SQLite, and another interpreter) and
+  python-3.13 (PostgreSQL on the newest target). Coverage would measure the defaults' module
+  tree again. The entity scaffold (tests/scaffold, half a minute of subprocesses) depends only on
   the modules and the target version, so it runs in defaults and in 3.13 (the newest target).
 - `make lint` and a few tests that read the changed files where only files change:
   sqlite-no-docker (the Docker files are dropped, and with admin=no the admin site: its package,
@@ -57,13 +58,11 @@ from tests.template.conftest import (
 
 VARIANTS = {
     "defaults": [],
-    "postgresql": ["database=postgresql"],
-    "redis": ["rate_limit_storage=redis"],
-    "closed-registration": ["open_registration=no"],
     "sqlite-no-docker": ["database=sqlite", "use_docker=no", "admin=no"],
     # The shape of a small team's production service: every server, no sign-up.
     "postgresql-redis-closed": ["database=postgresql", "rate_limit_storage=redis", "open_registration=no"],
-    "python-3.12": ["python_version=3.12"],
+    # The same settings on SQLite, where Redis is the one server.
+    "python-3.12-redis-closed": ["python_version=3.12", "rate_limit_storage=redis", "open_registration=no"],
     "python-3.13": ["python_version=3.13", "database=postgresql", "use_docker=no"],
     "no-entities": ["entities="],
     "several-entities": ["entities=items, notes, order_lines"],
@@ -76,7 +75,7 @@ COVERAGE_CHECKED_HERE = {"defaults", "no-entities", "several-entities"}
 # fast tests alone leave the worker command and the served metrics under the coverage floor; with
 # registration closed the system tests' servers must still let their clients sign up; and with
 # Redis named in .env, every server they start counts its limits in that one Redis.
-WITH_SLOW_TESTS = {"defaults", "no-entities", "closed-registration", "postgresql-redis-closed"}
+WITH_SLOW_TESTS = {"defaults", "no-entities", "postgresql-redis-closed"}
 SCAFFOLD_CHECKED_HERE = {"defaults", "no-entities", "several-entities", "python-3.13"}
 # `make test module=...` and `changed=...`, where there are modules enough to slice.
 SLICES_CHECKED_HERE = {"several-entities"}
@@ -93,14 +92,11 @@ SMOKE_EXTRA_TESTS = {"sqlite-no-docker": ["tests/core/test_app.py", "tests/items
 # Longest first, so the pool does not end waiting on one long variant.
 ORDER = [
     "defaults",
-    "closed-registration",
-    "python-3.13",
-    "several-entities",
-    "python-3.12",
-    "no-entities",
     "postgresql-redis-closed",
-    "postgresql",
-    "redis",
+    "several-entities",
+    "no-entities",
+    "python-3.13",
+    "python-3.12-redis-closed",
     "sqlite-no-docker",
 ]
 JOBS = int(os.environ.get("TEMPLATE_JOBS", os.cpu_count() or 1))
@@ -165,7 +161,7 @@ def run_variant(name: str, *, out: Path, home: Path, shared: dict[str, str], pos
     answers = VARIANTS[name]
     try:
         env = {key: value for key, value in user_env(home, **shared).items() if key != "TEST_DATABASE_URL"}
-        # Redis databases 1-10, one per variant: suites side by side must not share rate-limit counts.
+        # A Redis database per variant (1 and up): suites side by side must not share rate-limit counts.
         env["TEST_REDIS_URL"] = f"redis://127.0.0.1:6379/{ORDER.index(name) + 1}"
         if "database=postgresql" in answers:
             if not postgres:
@@ -220,7 +216,7 @@ def check_slices(run: VariantRun, make: list[str], env: dict[str, str]) -> None:
         "make test module", [*make, "test", "module=order_lines", quiet], cwd=run.project, env=env
     ):
         return
-    mounted = 'modulith: pytest tests/order_lines (MODULES=["order_lines", "users"])'
+    mounted = 'modulith: pytest tests/order_lines (MODULES=["auth", "order_lines", "users"])'
     if mounted not in run.output or " passed" not in run.output:
         run.failure = f"make test module=order_lines ran something else:\n{run.output[-3000:]}"
         return
