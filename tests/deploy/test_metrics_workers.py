@@ -93,8 +93,13 @@ def live_workers(service: Served, metrics_dir: Path) -> set[int]:
 
 
 def wait_for_workers(service: Served, metrics_dir: Path, count: int, timeout: float = 60) -> set[int]:
+    """Until `count` workers run and as many have finished their startup: a worker writes its
+    gauges while it builds the app, before it accepts a connection."""
     deadline = time.monotonic() + timeout
-    while len(workers := live_workers(service, metrics_dir)) < count:
+    while (
+        len(workers := live_workers(service, metrics_dir)) < count
+        or service.output().count("Application startup complete") < count
+    ):
         if time.monotonic() > deadline:
             raise AssertionError(f"{len(workers)} of {count} workers running:\n{service.output()}")
         time.sleep(0.2)
