@@ -1,8 +1,8 @@
 """Find the feature modules under `modules/`. The app, Alembic and the tests all ask here.
 
 With MODULES set (`make test module=orders` sets it), only those modules, the ones they depend
-on and the one /admin signs operators in with (`ModuleMap.slice`) are found: an app of one
-module's slice, as its tests see it."""
+on and what core itself stands on (`ModuleMap.slice`) are found: an app of one module's slice,
+as its tests see it."""
 
 import importlib
 import pkgutil

@@ -102,11 +102,14 @@ class Module:
                         found.append((call.func.attr.upper(), f"/api/v1/{self.name}{path}"))
         return found
 
+    # <admin>  (hooks/generate.py drops this block from a service generated with admin=no)
     @cached_property
     def signs_in(self) -> bool:
         """Whether its `admin.py` hands /admin the service's sign-in (`sign_in`)."""
         tree = self._tree("admin")
         return tree is not None and "sign_in" in top_level_names(tree)
+
+    # </admin>
 
     @cached_property
     def tables(self) -> list[str]:
@@ -276,9 +279,13 @@ class ModuleMap:
         return sorted(seen)
 
     def slice(self, names: list[str]) -> list[str]:
-        """What an app of only these modules mounts: their closure, and what core itself stands on
-        (the module that signs operators in to /admin, which every entity's admin.py is part of)."""
-        return self.closure([*names, *(name for name, module in self.modules.items() if module.signs_in)])
+        """What an app of only these modules mounts: their closure, and what core itself stands on."""
+        needed = list(names)
+        # <admin>
+        # The module /admin signs operators in with: every entity's admin pages are part of it.
+        needed += [name for name, module in self.modules.items() if module.signs_in]
+        # </admin>
+        return self.closure(needed)
 
     def dependents(self, name: str) -> list[str]:
         """The modules that depend on `name`, directly or not."""

@@ -1,7 +1,7 @@
 """Which tests to run for one module, or for what changed since a git ref.
 
 - `--module orders`: `tests/orders`, against an app that mounts only orders, the modules it
-  depends on and the one /admin signs in with (`ModuleMap.slice`, passed on in MODULES), as
+  depends on and what core stands on (`ModuleMap.slice`, passed on in MODULES), as
   Spring Modulith's module tests bootstrap one module and its dependencies.
 - `--changed origin/main`: the tests of every module whose files changed, and of every module
   that depends on one whose `api` or `events` changed; core's tests (every test folder that is

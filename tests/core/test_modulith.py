@@ -179,6 +179,7 @@ def test_a_slice_of_one_module_mounts_it_and_what_it_depends_on_only() -> None:
     assert result.stdout.strip() == "['auth', 'users']"
 
 
+# <admin>  (hooks/generate.py drops this block from a service generated with admin=no)
 def test_every_slice_mounts_the_module_the_admin_signs_in_with(copy: Path) -> None:
     # An entity's admin pages are part of it, and /admin signs in through one module's admin.py.
     (copy / "modules/auth/admin.py").unlink(missing_ok=True)
@@ -190,3 +191,6 @@ def test_every_slice_mounts_the_module_the_admin_signs_in_with(copy: Path) -> No
 
     assert modules.closure(["users"]) == ["users"]
     assert modules.slice(["users"]) == ["gate", "users"]
+
+
+# </admin>
