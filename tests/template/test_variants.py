@@ -13,11 +13,11 @@ What each variant runs, and why. Answers that change behaviour independently sha
   (other modules, so other coverage, and another starting point for the entity scaffold).
 - The slow system tests (many processes, many generations) only where they can fail differently:
   defaults, no-entities and postgresql-redis-closed (see WITH_SLOW_TESTS).
-- `make lint` and the whole suite without coverage, where the modules are the defaults' and
-  what runs them changes: postgresql-redis-closed (PostgreSQL, every limit in one Redis, no
-  sign-up), python-3.12-redis-closed (the same settings on SQLite, and another interpreter) and
-  python-3.13 (PostgreSQL on the newest target). Coverage would measure the defaults' module
-  tree again. The entity scaffold (tests/scaffold, half a minute of subprocesses) depends only on
+- `make lint` and the whole suite without coverage, where what runs the modules changes:
+  postgresql-redis-closed (PostgreSQL, every limit in one Redis, no sign-up, and entities of its
+  own: the admin's browser test on custom entities and PostgreSQL), python-3.12-redis-closed
+  (the same settings on SQLite, and another interpreter) and python-3.13 (PostgreSQL on the
+  newest target). Coverage would measure a module tree another variant measures. The entity scaffold (tests/scaffold, half a minute of subprocesses) depends only on
   the modules and the target version, so it runs in defaults and in 3.13 (the newest target).
 - `make lint` and a few tests that read the changed files where only files change:
   sqlite-no-docker (the Docker files are dropped, and with admin=no the admin site: its package,
@@ -59,8 +59,16 @@ from tests.template.conftest import (
 VARIANTS = {
     "defaults": [],
     "sqlite-no-docker": ["database=sqlite", "use_docker=no", "admin=no"],
-    # The shape of a small team's production service: every server, no sign-up.
-    "postgresql-redis-closed": ["database=postgresql", "rate_limit_storage=redis", "open_registration=no"],
+    # The shape of a small team's production service: every server, no sign-up, entities of its
+    # own (a unique field, a reference, a decimal, an optional text, reference data).
+    "postgresql-redis-closed": [
+        "database=postgresql",
+        "rate_limit_storage=redis",
+        "open_registration=no",
+        "entities=orders(number:str:20:unique note:text?),"
+        " order_lines(order_id:ref:orders quantity:int=1 price:decimal),"
+        " categories(name:str:40:unique owned=no)",
+    ],
     # The same settings on SQLite, where Redis is the one server.
     "python-3.12-redis-closed": ["python_version=3.12", "rate_limit_storage=redis", "open_registration=no"],
     "python-3.13": ["python_version=3.13", "database=postgresql", "use_docker=no"],
