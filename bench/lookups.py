@@ -50,7 +50,9 @@ def orm_one_statement(engine: Engine, caller: uuid.UUID, row: uuid.UUID) -> Any:
 def core_statement(engine: Engine, caller: uuid.UUID, row: uuid.UUID) -> Any:
     """What `crud.owned` runs: one cached Core statement, then a detached instance."""
     statement = crud._with_caller(Item)
-    found = access.read_row(engine, statement, {"caller": caller, "row_id": row})
+    found = access.with_connection(
+        engine, lambda c: c.execute(statement, {"caller": caller, "row_id": row}).first()
+    )
     assert found is not None
     return crud.detached(Item, found)
 

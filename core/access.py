@@ -4,22 +4,27 @@ The access token is decoded on the event loop: a signature check is microseconds
 trip to the threadpool. Whether its account may still act (it exists, it is active, and it has
 not signed out everywhere or changed its password since the token was issued) is read from the
 accounts table in the same statement that loads what the request is about: `crud.owned` joins
-it to the row, `CurrentCaller` reads it alone. So a deactivation, a password change or a sign-out
-everywhere stops the account's tokens on their very next request, at no cost of its own.
+it to the row, `CurrentCaller` reads it alone (`read`: on the loop too, on a SQLite file). So a
+deactivation, a password change or a sign-out everywhere stops the account's tokens on their
+very next request, at no cost of its own.
 
 core knows the accounts table by its name and the three columns it reads (the users module's
 `User` has them), as modules know each other's tables: by name, never by import.
 """
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from functools import cache
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import Engine, Row, Select, select
+from sqlalchemy import Connection, Engine, Row, Select, bindparam, select
 from sqlalchemy import Table as SATable
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import QueuePool
+from starlette.concurrency import run_in_threadpool
 
 from core.config import API_PREFIX, SettingsDep
 from core.db import metadata
@@ -30,6 +35,8 @@ ACCOUNTS = "users"
 # The accounts' columns a caller's standing is read from, as the statements label them.
 ACTIVE, SUPERUSER, SIGNED_OUT_AT = "caller_is_active", "caller_is_superuser", "caller_signed_out_at"
 INVALID_TOKEN = "Invalid or expired token"
+
+T = TypeVar("T")
 
 # auto_error=False: a missing token gets the same 401 shape as a bad one. The login route is the
 # auth module's, at the path discovery mounts it on.
@@ -88,18 +95,42 @@ def check_standing(row: Row[Any] | None, claims: Claims) -> bool:
     return bool(values[SUPERUSER])
 
 
-def read_row(engine: Engine, statement: Select[Any], parameters: dict[str, Any]) -> Row[Any] | None:
-    """Run one read on a pooled connection of its own and hand the connection back. A connection
-    that died with a restarted database is dropped by the pool, and the read runs once more on a
-    new one: a read has nothing to undo."""
+async def on_connection(request: Request, work: Callable[[Connection], T]) -> T:
+    """Run a read (`work`, given a pooled connection of its own) for the request: on the event
+    loop where the database is a SQLite file (`core.db.reads_on_loop`), else in one trip to the
+    threadpool. On the loop it takes a connection only when the pool has one idle: waiting there
+    for one would stall every request."""
+    engine: Engine = request.app.state.engine
+    pool = engine.pool
+    if request.app.state.reads_on_loop and isinstance(pool, QueuePool) and pool.checkedin():
+        return with_connection(engine, work)
+    return await run_in_threadpool(with_connection, engine, work)
+
+
+def with_connection(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """Run a read on a pooled connection and hand the connection back. A connection that died
+    with a restarted database is dropped by the pool, and the read runs once more on a new one:
+    a read has nothing to undo."""
     for attempt in (1, 2):
         try:
             with engine.connect() as connection:
-                return connection.execute(statement, parameters).first()
+                return work(connection)
         except DBAPIError as exc:
             if not exc.connection_invalidated or attempt == 2:
                 raise
     raise AssertionError("not reached")
+
+
+async def read(request: Request, statement: Select[Any], parameters: dict[str, Any]) -> Row[Any] | None:
+    """The first row of one statement, read as `on_connection` reads."""
+    return await on_connection(request, lambda connection: connection.execute(statement, parameters).first())
+
+
+@cache
+def standing_of_caller() -> Select[Any]:
+    """The :caller's standing alone."""
+    table = accounts()
+    return select(*standing(table)).where(table.c.id == bindparam("caller"))
 
 
 @dataclass(frozen=True)
@@ -111,11 +142,9 @@ class Caller:
 
 
 @raises(UnauthorizedError, DatabaseUnavailableError)
-def current_caller(claims: AccessClaims, request: Request) -> Caller:
-    """The caller, their standing read in one statement (in the threadpool: it is I/O)."""
-    table = accounts()
-    statement = select(*standing(table)).where(table.c.id == claims.user_id)
-    superuser = check_standing(read_row(request.app.state.engine, statement, {}), claims)
+async def current_caller(claims: AccessClaims, request: Request) -> Caller:
+    """The caller, their standing read in one statement (`read`)."""
+    superuser = check_standing(await read(request, standing_of_caller(), {"caller": claims.user_id}), claims)
     return Caller(claims.user_id, superuser)
 
 

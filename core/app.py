@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 
 from core import discovery, health, metrics, tracing
 from core.config import API_PREFIX, Settings, get_settings
-from core.db import create_db_engine
+from core.db import create_db_engine, reads_on_loop
 from core.docs import add_docs
 from core.errors import RateLimitedError, add_error_handlers, document_errors, responses
 from core.jobs.runner import InProcessRunner
@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Request-time dependencies (`SettingsDep`) read these settings, not the process-wide ones.
     app.state.settings = settings
     app.state.engine = engine
+    app.state.reads_on_loop = reads_on_loop(engine)
     app.state.tracer_provider = tracer_provider
     app.state.limiter = build_limiter(settings)
 

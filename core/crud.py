@@ -6,11 +6,12 @@ declares a column once and its list filters, reference checks and conflict answe
 
 import inspect as signatures
 import uuid
+from dataclasses import dataclass
 from functools import cache
-from typing import Any, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
-from fastapi import Depends, Request
-from sqlalchemy import ColumnElement, Engine, Select, UniqueConstraint, bindparam, func, inspect
+from fastapi import Depends, Query, Request
+from sqlalchemy import ColumnElement, Connection, Engine, Select, UniqueConstraint, bindparam, func, inspect
 from sqlalchemy import Row as SARow
 from sqlalchemy import Table as SATable
 from sqlalchemy import select as select_columns
@@ -25,6 +26,7 @@ from core.errors import (
     DatabaseUnavailableError,
     InvalidReferenceError,
     NotFoundError,
+    UnauthorizedError,
     raises,
     responses,
 )
@@ -109,13 +111,13 @@ def _dependency(model: type[Row], load: Any) -> Any:
     return Depends(raises(NotFoundError, DatabaseUnavailableError)(load))
 
 
-def _read(
+async def _read(
     model: type[SQLModel], request: Request, claims: access.Claims, row_id: uuid.UUID
 ) -> tuple[Any, bool]:
     """The row (its id None when there is none) and whether the caller, in good standing, is a
     superuser."""
     parameters = {"row_id": row_id, "caller": claims.user_id}
-    found = access.read_row(request.app.state.engine, _with_caller(model), parameters)
+    found = await access.read(request, _with_caller(model), parameters)
     superuser = access.check_standing(found, claims)  # 401 unless there is such a caller
     return found, superuser
 
@@ -124,11 +126,11 @@ def owned(model: type[Row]) -> Any:
     """`OwnedItem = Annotated[Item, crud.owned(Item)]`: the caller's row that the path names
     (`/{item_id}`); anyone's to a superuser. Someone else's is 404, as a missing one is, so nobody
     learns that it exists. One statement reads it with the caller's standing (a caller signed
-    out since the token is 401), in one trip to the threadpool."""
+    out since the token is 401), in one read (`access.read`)."""
     missing, name = _not_found(model), _row_id(model)
 
-    def load(request: Request, claims: access.Claims, **path: uuid.UUID) -> Row:
-        found, superuser = _read(model, request, claims, path[name])
+    async def load(request: Request, claims: access.Claims, **path: uuid.UUID) -> Row:
+        found, superuser = await _read(model, request, claims, path[name])
         if found.id is None or not (superuser or getattr(found, OWNER) == claims.user_id):
             raise NotFoundError(missing)
         return detached(model, found)
@@ -142,13 +144,59 @@ def by_id(model: type[Row]) -> Any:
     statement."""
     missing, name = _not_found(model), _row_id(model)
 
-    def load(request: Request, claims: access.Claims, **path: uuid.UUID) -> Row:
-        found, _superuser = _read(model, request, claims, path[name])
+    async def load(request: Request, claims: access.Claims, **path: uuid.UUID) -> Row:
+        found, _superuser = await _read(model, request, claims, path[name])
         if found.id is None:
             raise NotFoundError(missing)
         return detached(model, found)
 
     return _dependency(model, load)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One page of rows (read-only records with the model's attributes), how many match in all,
+    and the query that asked: what `owned_list` and `listed` load for a list route."""
+
+    rows: list[Any]
+    total: int
+    query: ListQuery
+
+
+def owned_list(model: type[Row], query: type[ListQuery], *, search: Any = None) -> Any:
+    """`OwnedItems = Annotated[crud.Listed, crud.owned_list(Item, ItemQuery, search=Item.title)]`:
+    a page of the caller's rows (everyone's to a superuser) and how many match (`list_page`).
+    The caller's standing, the count and the page are three statements on one connection, in one
+    read (`access.on_connection`)."""
+    return _list_dependency(model, query, search, owned=True)
+
+
+def listed(model: type[Row], query: type[ListQuery], *, search: Any = None) -> Any:
+    """`TagList = Annotated[crud.Listed, crud.listed(Tag, TagQuery, search=Tag.name)]`: a page of
+    every row, for any caller in good standing (reference data), read as `owned_list` reads."""
+    return _list_dependency(model, query, search, owned=False)
+
+
+def _list_dependency(model: type[Row], query_type: type[ListQuery], search: Any, *, owned: bool) -> Any:
+    async def load(request: Request, claims: access.Claims, query: ListQuery) -> Listed:
+        def work(connection: Connection) -> Listed:
+            standing = connection.execute(access.standing_of_caller(), {"caller": claims.user_id}).first()
+            superuser = access.check_standing(standing, claims)
+            owner_id = claims.user_id if owned and not superuser else None
+            rows, total = _page(connection, model, query, owner_id=owner_id, search=search)
+            return Listed(rows, total, query)
+
+        return await access.on_connection(request, work)
+
+    keyword = signatures.Parameter.KEYWORD_ONLY
+    load.__signature__ = signatures.Signature(  # type: ignore[attr-defined]
+        [
+            signatures.Parameter("query", keyword, annotation=Annotated[query_type, Query()]),
+            signatures.Parameter("claims", keyword, annotation=access.AccessClaims),
+            signatures.Parameter("request", keyword, annotation=Request),
+        ]
+    )
+    return Depends(raises(UnauthorizedError, DatabaseUnavailableError)(load))
 
 
 def list_page(
@@ -169,6 +217,14 @@ def list_page(
     connection of their own, outside the session's transaction: a page that is only shown needs
     no instances (an ORM load costs ten times more) and leaves the session nothing to close.
     """
+    bind = session.get_bind()
+    with (bind if isinstance(bind, Engine) else bind.engine).connect() as connection:
+        return _page(connection, model, query, owner_id=owner_id, search=search)
+
+
+def _page(
+    connection: Connection, model: type[Row], query: ListQuery, *, owner_id: uuid.UUID | None, search: Any
+) -> tuple[list[Any], int]:
     table = table_of(model)
     filters: list[ColumnElement[bool]] = []
     if owner_id is not None:
@@ -182,12 +238,10 @@ def list_page(
     column = table.c[query.sort.column]  # a column of the table, never another attribute
     order = column.desc() if query.sort.descending else column.asc()
     page = select_columns(*table.c).where(*filters).order_by(order, table.c.id)
-    bind = session.get_bind()
-    with (bind if isinstance(bind, Engine) else bind.engine).connect() as connection:
-        total: int = connection.execute(
-            select_columns(func.count()).select_from(table).where(*filters)
-        ).scalar_one()
-        rows = connection.execute(page.offset(query.offset).limit(query.limit)).all()
+    total: int = connection.execute(
+        select_columns(func.count()).select_from(table).where(*filters)
+    ).scalar_one()
+    rows = connection.execute(page.offset(query.offset).limit(query.limit)).all()
     return list(rows), total
 
 

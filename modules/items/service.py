@@ -6,18 +6,13 @@ from core import crud
 from core.events import publish
 from modules.items.events import ItemCreated, ItemDeleted, ItemUpdated
 from modules.items.models import Item
-from modules.items.schemas import ItemCreate, ItemQuery, ItemUpdate
+from modules.items.schemas import ItemCreate, ItemUpdate
 
 
 def create_item(*, session: Session, owner_id: uuid.UUID, item_in: ItemCreate) -> Item:
     item = Item.model_validate(item_in, update={"owner_id": owner_id})
     publish(session, ItemCreated(item_id=item.id, owner_id=owner_id))
     return crud.save(session, item)
-
-
-def list_items(*, session: Session, owner_id: uuid.UUID | None, query: ItemQuery) -> tuple[list[Item], int]:
-    """One page of items and how many match; `owner_id=None` lists everyone's."""
-    return crud.list_page(session, Item, query, owner_id=owner_id, search=Item.title)
 
 
 def update_item(*, session: Session, item: Item, item_in: ItemUpdate) -> Item:

@@ -22,11 +22,11 @@ def _account() -> Select[Any]:
 
 
 @raises(DatabaseUnavailableError)
-def get_current_user(claims: access.AccessClaims, request: Request) -> User:
+async def get_current_user(claims: access.AccessClaims, request: Request) -> User:
     """The account an access token names, in good standing: a deleted or deactivated account is
     refused at once, and so is a token issued before its last password change, reset, sign-out
     everywhere or deactivation. One statement reads the row and its standing together."""
-    found = access.read_row(request.app.state.engine, _account(), {"caller": claims.user_id})
+    found = await access.read(request, _account(), {"caller": claims.user_id})
     access.check_standing(found, claims)
     assert found is not None
     return crud.detached(User, found)

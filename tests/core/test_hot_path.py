@@ -2,13 +2,16 @@
 
 import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from limits import parse
+from sqlalchemy import event
 
 from core import security
 from core.config import app_settings
@@ -48,6 +51,54 @@ async def test_an_error_in_the_request_still_closes_the_session(
 
     assert response.status_code == 404
     assert app.state.engine.pool.checkedout() == 0
+
+
+@contextmanager
+def statement_threads(app: FastAPI) -> Iterator[list[int]]:
+    """The thread each statement of the app's engine runs in, in order."""
+    threads: list[int] = []
+
+    def record(*_args: Any) -> None:
+        threads.append(threading.get_ident())
+
+    event.listen(app.state.engine, "before_cursor_execute", record)
+    try:
+        yield threads
+    finally:
+        event.remove(app.state.engine, "before_cursor_execute", record)
+
+
+async def test_the_callers_read_runs_on_the_event_loop_on_a_sqlite_file_only(
+    app: FastAPI, client: httpx.AsyncClient, user: User, user_headers: dict[str, str]
+) -> None:
+    await client.get("/api/v1/users/me", headers=user_headers)  # the pool has a connection idle
+    with statement_threads(app) as threads:
+        response = await client.get("/api/v1/users/me", headers=user_headers)
+
+    assert response.status_code == 200
+    loop = threading.get_ident()  # the ASGI transport runs the app on the test's own loop
+    if app.state.engine.dialect.name == "sqlite":
+        assert threads[:1] == [loop]
+    else:
+        assert threads
+        assert loop not in threads
+
+
+async def test_with_no_connection_idle_the_read_waits_in_a_thread_not_on_the_loop(
+    app: FastAPI, client: httpx.AsyncClient, user: User, user_headers: dict[str, str]
+) -> None:
+    await client.get("/api/v1/users/me", headers=user_headers)
+    held = [app.state.engine.connect() for _ in range(app.state.engine.pool.checkedin())]
+    try:
+        with statement_threads(app) as threads:
+            response = await client.get("/api/v1/users/me", headers=user_headers)
+    finally:
+        for connection in held:
+            connection.close()
+
+    assert response.status_code == 200
+    assert threads
+    assert threading.get_ident() not in threads
 
 
 async def test_the_memory_rate_limit_still_counts(

@@ -41,8 +41,8 @@ def edit_items(project: Path) -> None:
     A service generated without items has nothing to edit."""
     if not (project / "modules/items").is_dir():
         return
-    service = project / "modules/items/service.py"
-    service.write_text(service.read_text().replace("lists everyone's", "means every account's"))
+    router = project / "modules/items/router.py"
+    router.write_text(router.read_text().replace("sees everyone's", "sees every account's"))
     schemas = project / "modules/items/schemas.py"
     schemas.write_text(schemas.read_text().replace("max_length=200", "max_length=150"))
     models = project / "modules/items/models.py"
@@ -119,8 +119,9 @@ def test_names_take_every_form(project: Path, scaffolded):
     assert "class SampleOrderLineBase(SQLModel):" in models
     assert "class SampleOrderLine(SampleOrderLineBase, Table, table=True):" in models
     service = (project / "modules/sample_order_lines/service.py").read_text()
-    assert "def list_sample_order_lines(" in service
     assert "sample_order_line_in: SampleOrderLineCreate" in service
+    router = (project / "modules/sample_order_lines/router.py").read_text()
+    assert "async def list_sample_order_lines(sample_order_lines: SampleOrderLineList)" in router
     dependencies = (project / "modules/sample_notes/dependencies.py").read_text()
     assert "OwnedSampleNote = Annotated[SampleNote, crud.owned(SampleNote)]" in dependencies
     assert (
@@ -153,7 +154,7 @@ def test_references_and_per_owner_rules_reach_the_table(project: Path, scaffolde
 
 def test_a_new_entity_comes_from_the_template_not_from_the_edited_example(project: Path, scaffolded):
     notes = project / "modules/sample_notes"
-    assert "lists everyone's" in (notes / "service.py").read_text()
+    assert "sees everyone's" in (notes / "router.py").read_text()
     assert "max_length=200" in (notes / "schemas.py").read_text()
     assert "# Ours now." not in (notes / "models.py").read_text()
 
@@ -163,7 +164,9 @@ def test_reference_data_has_no_owner_and_superuser_writes(project: Path, scaffol
     assert "owner_id" not in "".join(p.read_text() for p in module.glob("*.py"))
     router = (module / "router.py").read_text()
     assert router.count("_admin: CurrentSuperuser") == 3
-    assert router.count("_caller: CurrentCaller") == 1  # the list; a read's dependency checks the caller
+    # A list's and a read's dependencies check the caller's standing.
+    assert "CurrentCaller" not in router
+    assert "sample_people: SamplePersonList" in router
     assert "sample_person: SamplePersonById" in router
 
 

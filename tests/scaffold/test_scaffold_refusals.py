@@ -37,7 +37,6 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("sessions", None, r"would make [Ss]ession in \w+\.py"),
         ("fields", None, "would make Field in models.py"),
         ("tables", None, "would make Table in models.py"),
-        ("queries", None, "would make Query in router.py"),
         ("statuses", None, "would make status in router.py"),
     ],
 )

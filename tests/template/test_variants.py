@@ -17,8 +17,9 @@ What each variant runs, and why. Answers that change behaviour independently sha
   postgresql-redis-closed (PostgreSQL, every limit in one Redis, no sign-up, and entities of its
   own: the admin's browser test on custom entities and PostgreSQL), python-3.12-redis-closed
   (the same settings on SQLite, and another interpreter) and python-3.13 (PostgreSQL on the
-  newest target). Coverage would measure a module tree another variant measures. The entity scaffold (tests/scaffold, half a minute of subprocesses) depends only on
-  the modules and the target version, so it runs in defaults and in 3.13 (the newest target).
+  newest target). Coverage would measure a module tree another variant measures. The entity
+  scaffold (tests/scaffold, half a minute of subprocesses) depends only on the modules and the
+  target version, so it runs in defaults and in 3.13 (the newest target).
 - `make lint` and a few tests that read the changed files where only files change:
   sqlite-no-docker (the Docker files are dropped, and with admin=no the admin site: its package,
   views, settings and the entity template's parts, so also the entity scaffold and the items
