@@ -229,8 +229,10 @@ def check_slices(run: VariantRun, make: list[str], env: dict[str, str]) -> None:
     if mounted not in run.output or " passed" not in run.output:
         run.failure = f"make test module=order_lines ran something else:\n{run.output[-3000:]}"
         return
-    edited = run.project / "modules/notes/service.py"
-    edited.write_text(edited.read_text().replace("One page of notes", "A page of notes"))
+    edited = run.project / "modules/notes/router.py"
+    text = edited.read_text()
+    assert "sees everyone's" in text, "the edit below must change the file"
+    edited.write_text(text.replace("sees everyone's", "sees every account's"))
     if not run.step("make test changed", [*make, "test", "changed=HEAD", quiet], cwd=run.project, env=env):
         return
     if "modulith: pytest tests/notes\n" not in run.output:
