@@ -1,6 +1,7 @@
 """A new user's first minute: generate, `make run`, and the API answers."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -54,6 +55,15 @@ def test_make_run_serves_a_fresh_project(generate, tmp_path):
         assert registered.status_code == 201, registered.text
         assert (project / "data" / "app.db").is_file()
         assert httpx.get(f"http://127.0.0.1:{port}/docs").status_code == 200
+        # The admin site with every asset it names served by the service itself: it works offline.
+        login = httpx.get(f"http://127.0.0.1:{port}/admin/login")
+        assert login.status_code == 200
+        assets = re.findall(r'(?:src|href)="([^"]+)"', login.text)
+        assert assets
+        for asset in assets:
+            url = httpx.URL(f"http://127.0.0.1:{port}/").join(asset)
+            assert url.host == "127.0.0.1", asset
+            assert httpx.get(url).status_code == 200, asset
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
