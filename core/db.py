@@ -110,7 +110,7 @@ def create_db_engine(settings: Settings) -> Engine:
 
 
 def reads_on_loop(engine: Engine) -> bool:
-    """Whether a request's reads run on the event loop (`core.access.read`): on a SQLite file.
+    """Whether a request's reads run on the event loop (`core.access.on_connection`): on a SQLite file.
 
     A read by primary key of a local SQLite file costs some 70 µs of CPU; sent to the threadpool
     it costs 350-730 µs (`python -m bench.lookups`: waking a worker thread and handing the GIL back
