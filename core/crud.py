@@ -8,10 +8,10 @@ import inspect as signatures
 import uuid
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
-from sqlalchemy import ColumnElement, Connection, Engine, Select, UniqueConstraint, bindparam, func, inspect
+from sqlalchemy import ColumnElement, Connection, Select, UniqueConstraint, bindparam, func, inspect
 from sqlalchemy import Row as SARow
 from sqlalchemy import Table as SATable
 from sqlalchemy import select as select_columns
@@ -26,6 +26,7 @@ from core.errors import (
     DatabaseUnavailableError,
     InvalidReferenceError,
     NotFoundError,
+    ServiceError,
     UnauthorizedError,
     raises,
     responses,
@@ -44,25 +45,10 @@ SAVE_RESPONSES = responses(ConflictError, InvalidReferenceError)
 Row = TypeVar("Row", bound=Table)
 
 
-class Caller(Protocol):
-    """Who is asking: `core.access.Caller`, or an account row (core imports no module)."""
-
-    @property
-    def id(self) -> uuid.UUID: ...
-
-    @property
-    def is_superuser(self) -> bool: ...
-
-
 def table_of(model: type[SQLModel]) -> SATable:
     table = inspect(model).local_table
     assert isinstance(table, SATable)
     return table
-
-
-def scope(caller: Caller) -> uuid.UUID | None:
-    """The owner whose rows `caller` may reach: their own, or everyone's (None) for a superuser."""
-    return None if caller.is_superuser else caller.id
 
 
 def detached(model: type[Row], row: SARow[Any]) -> Row:
@@ -101,14 +87,21 @@ def _with_caller(model: type[SQLModel]) -> Select[Any]:
 
 def _dependency(model: type[Row], load: Any) -> Any:
     """`Depends(load)`, `load` taking the row's id as the path names it."""
+    return _depends(load, _row_id(model), uuid.UUID, NotFoundError)
+
+
+def _depends(load: Any, name: str, annotation: Any, *errors: type[ServiceError]) -> Any:
+    """`Depends(load)`, FastAPI reading `name` as `annotation` beside the caller's claims and the
+    request; `errors` and a database outage are what it may answer."""
+    keyword = signatures.Parameter.KEYWORD_ONLY
     load.__signature__ = signatures.Signature(
         [
-            signatures.Parameter(_row_id(model), signatures.Parameter.KEYWORD_ONLY, annotation=uuid.UUID),
-            signatures.Parameter("claims", signatures.Parameter.KEYWORD_ONLY, annotation=access.AccessClaims),
-            signatures.Parameter("request", signatures.Parameter.KEYWORD_ONLY, annotation=Request),
+            signatures.Parameter(name, keyword, annotation=annotation),
+            signatures.Parameter("claims", keyword, annotation=access.AccessClaims),
+            signatures.Parameter("request", keyword, annotation=Request),
         ]
     )
-    return Depends(raises(NotFoundError, DatabaseUnavailableError)(load))
+    return Depends(raises(*errors, DatabaseUnavailableError)(load))
 
 
 async def _read(
@@ -164,8 +157,8 @@ class Listed:
 
 
 def owned_list(model: type[Row], query: type[ListQuery], *, search: Any = None) -> Any:
-    """`OwnedItems = Annotated[crud.Listed, crud.owned_list(Item, ItemQuery, search=Item.title)]`:
-    a page of the caller's rows (everyone's to a superuser) and how many match (`list_page`).
+    """`ItemList = Annotated[crud.Listed, crud.owned_list(Item, ItemQuery, search=Item.title)]`:
+    a page of the caller's rows (everyone's to a superuser) and how many match (`_page`).
     The caller's standing, the count and the page are three statements on one connection, in one
     read (`access.on_connection`)."""
     return _list_dependency(model, query, search, owned=True)
@@ -188,24 +181,11 @@ def _list_dependency(model: type[Row], query_type: type[ListQuery], search: Any,
 
         return await access.on_connection(request, work)
 
-    keyword = signatures.Parameter.KEYWORD_ONLY
-    load.__signature__ = signatures.Signature(  # type: ignore[attr-defined]
-        [
-            signatures.Parameter("query", keyword, annotation=Annotated[query_type, Query()]),
-            signatures.Parameter("claims", keyword, annotation=access.AccessClaims),
-            signatures.Parameter("request", keyword, annotation=Request),
-        ]
-    )
-    return Depends(raises(UnauthorizedError, DatabaseUnavailableError)(load))
+    return _depends(load, "query", Annotated[query_type, Query()], UnauthorizedError)
 
 
-def list_page(
-    session: Session,
-    model: type[Row],
-    query: ListQuery,
-    *,
-    owner_id: uuid.UUID | None = None,
-    search: Any = None,
+def _page(
+    connection: Connection, model: type[Row], query: ListQuery, *, owner_id: uuid.UUID | None, search: Any
 ) -> tuple[list[Any], int]:
     """One page of rows and how many match in all.
 
@@ -213,18 +193,9 @@ def list_page(
     same name, left out when None; `q` finds text in the `search` column, ignoring case;
     `owner_id` keeps one account's rows. Ties in the sort are broken by id, so pages never overlap.
 
-    The rows are read-only records with the model's attributes, read by Core statements on a
-    connection of their own, outside the session's transaction: a page that is only shown needs
-    no instances (an ORM load costs ten times more) and leaves the session nothing to close.
+    The rows are read-only records with the model's attributes, read by Core statements: a page
+    that is only shown needs no instances (an ORM load costs ten times more).
     """
-    bind = session.get_bind()
-    with (bind if isinstance(bind, Engine) else bind.engine).connect() as connection:
-        return _page(connection, model, query, owner_id=owner_id, search=search)
-
-
-def _page(
-    connection: Connection, model: type[Row], query: ListQuery, *, owner_id: uuid.UUID | None, search: Any
-) -> tuple[list[Any], int]:
     table = table_of(model)
     filters: list[ColumnElement[bool]] = []
     if owner_id is not None:

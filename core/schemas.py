@@ -82,7 +82,7 @@ class CreatedAtSort(SortOrder):
 
 class ListQuery(PageParams):
     """Paging and an order. Each entity's query narrows `sort` to a `SortOrder` of the columns it
-    may be sorted by, and may add `q` and equality filters (see `core.crud.list_page`).
+    may be sorted by, and may add `q` and equality filters (see `core.crud.owned_list`).
 
     A query that leaves `sort` as it is here is refused when its class is made: a plain string,
     or any order, would let a client sort by whatever attribute it names (`hashed_password`)."""
