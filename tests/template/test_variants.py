@@ -27,10 +27,10 @@ What each variant runs, and why. Answers that change behaviour independently sha
 
 Speed: the variants run TEMPLATE_JOBS at a time (default: one per core) in a pool that the
 first of these tests starts; each test then waits for its own. Each variant has a Redis
-database of its own. They share cookiecutter's venv, uv's package cache (so `make install`
-takes seconds) and one mypy cache (MYPY_CACHE_DIR: mypy checks each entry against the file's
-hash, so sharing changes only the time). Each variant's wall and CPU time, step by step, is in
-the terminal summary.
+database of its own. They share cookiecutter's venv and uv's package cache (so `make install`
+takes seconds), but not a mypy cache: two mypy processes writing one cache at once can crash
+mypy (an INTERNAL ERROR, seen in CI), and each variant's own cache costs only seconds. Each
+variant's wall and CPU time, step by step, is in the terminal summary.
 """
 
 import os
@@ -164,12 +164,12 @@ class VariantRun:
         return f"variant {self.name}: {wall:.1f}s ({steps}; wall/CPU) {state}"
 
 
-def run_variant(name: str, *, out: Path, home: Path, shared: dict[str, str], postgres: bool) -> VariantRun:
+def run_variant(name: str, *, out: Path, home: Path, postgres: bool) -> VariantRun:
     """Generate the variant, install it and run its checks; never raises."""
     run = VariantRun(name)
     answers = VARIANTS[name]
     try:
-        env = {key: value for key, value in user_env(home, **shared).items() if key != "TEST_DATABASE_URL"}
+        env = {key: value for key, value in user_env(home).items() if key != "TEST_DATABASE_URL"}
         # A Redis database per variant (1 and up): suites side by side must not share rate-limit counts.
         env["TEST_REDIS_URL"] = f"redis://127.0.0.1:6379/{ORDER.index(name) + 1}"
         if "database=postgresql" in answers:
@@ -243,12 +243,11 @@ def check_slices(run: VariantRun, make: list[str], env: dict[str, str]) -> None:
 def variant_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future[VariantRun]]]:
     """Every variant, started at once on a pool of TEMPLATE_JOBS workers."""
     home = tmp_path_factory.mktemp("variant-home")
-    shared = {"MYPY_CACHE_DIR": str(tmp_path_factory.mktemp("mypy-cache"))}
     postgres = postgres_available()
     outs = {name: tmp_path_factory.mktemp(f"variant-{name}") for name in ORDER}
     with ThreadPoolExecutor(JOBS) as pool:
         yield {
-            name: pool.submit(run_variant, name, out=outs[name], home=home, shared=shared, postgres=postgres)
+            name: pool.submit(run_variant, name, out=outs[name], home=home, postgres=postgres)
             for name in ORDER
         }
 
