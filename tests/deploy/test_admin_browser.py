@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
@@ -117,6 +118,24 @@ def signed_in(browser: WebDriver, service: Service) -> None:
     WebDriverWait(browser, WAIT_SECONDS).until(ec.url_to_be(f"{service.url}/admin/"))
 
 
+def search(browser: WebDriver, words: str) -> None:
+    """Search the list shown, and wait for its answer. On a loaded machine the page may still be
+    replacing its elements when they are first found (a stale element): type and press again."""
+
+    def submitted(browser: WebDriver) -> bool:
+        try:
+            box = browser.find_element(By.CSS_SELECTOR, "#search-input")
+            box.clear()
+            box.send_keys(words)
+            browser.find_element(By.CSS_SELECTOR, "#search-button").click()
+        except (StaleElementReferenceException, NoSuchElementException):
+            return False
+        return True
+
+    WebDriverWait(browser, WAIT_SECONDS).until(submitted)
+    WebDriverWait(browser, WAIT_SECONDS).until(ec.url_contains(f"search={words}"))
+
+
 def click_row_action(browser: WebDriver, action: str) -> str:
     """Press a row's button; the message the page then shows."""
     wait_for(browser, f"#row-actions button[value={action}]").click()
@@ -171,9 +190,7 @@ def test_rows_are_listed_searched_and_edited_and_a_bad_value_is_refused(
     assert ALICE_EMAIL in rows.text or not owned  # the owner, by the account's email
     screenshot(browser, tmp_path, "admin-list.png")
 
-    wait_for(browser, "#search-input").send_keys("dog")
-    browser.find_element(By.CSS_SELECTOR, "#search-button").click()
-    WebDriverWait(browser, WAIT_SECONDS).until(ec.url_contains("search=dog"))
+    search(browser, "dog")
     rows = wait_for(browser, "table tbody")
     assert "dog" in rows.text
     assert "milk" not in rows.text
@@ -218,9 +235,7 @@ def test_a_deactivated_users_token_is_refused_and_signing_out_ends_the_session(
     assert me.status_code == 200
     signed_in(browser, service)
     browser.get(f"{service.url}/admin/user/list")
-    wait_for(browser, "#search-input").send_keys("alice")
-    browser.find_element(By.CSS_SELECTOR, "#search-button").click()
-    WebDriverWait(browser, WAIT_SECONDS).until(ec.url_contains("search=alice"))
+    search(browser, "alice")
     wait_for(browser, "a[href*='/admin/user/details/']").click()
     assert "is deactivated" in click_row_action(browser, "deactivate")
 
