@@ -122,13 +122,6 @@ def generate(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
     return make
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The test that starts the variants' pool runs first: the variants take most of the run,
-    and the rest of the suite can run beside them."""
-    starts = [item for item in items if item.name == "test_every_variant_starts_before_the_rest_of_the_suite"]
-    items[:] = starts + [item for item in items if item not in starts]
-
-
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if TEMPLATE_TIMES:
         terminalreporter.write_sep("-", "template variants")

@@ -25,9 +25,8 @@ What each variant runs, and why. Answers that change behaviour independently sha
   views, settings and the entity template's parts, so also the entity scaffold and the items
   rendered without them).
 
-Speed: the variants run TEMPLATE_JOBS at a time (default: one per core) in a pool that starts
-with the run (its first test is ordered first), beside the rest of the suite; each variant's
-test, in its place, waits for its own. Each variant has a Redis
+Speed: the variants run TEMPLATE_JOBS at a time (default: one per core) in a pool that the
+first of these tests starts; each test then waits for its own. Each variant has a Redis
 database of its own. They share cookiecutter's venv and uv's package cache (so `make install`
 takes seconds), but not a mypy cache: two mypy processes writing one cache at once can crash
 mypy (an INTERNAL ERROR, seen in CI), and each variant's own cache costs only seconds. Each
@@ -251,13 +250,6 @@ def variant_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
             name: pool.submit(run_variant, name, out=outs[name], home=home, postgres=postgres)
             for name in ORDER
         }
-
-
-def test_every_variant_starts_before_the_rest_of_the_suite(variant_runs):
-    """Run first (conftest orders it so): the pool then works on the cores the rest of the suite,
-    one process, leaves idle, and the tests below only collect what it finished."""
-    assert list(variant_runs) == ORDER
-    assert sorted(ORDER) == sorted(VARIANTS), "every variant, in the order the pool starts them"
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
