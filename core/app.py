@@ -112,7 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tag = feature.name.replace("_", "-")
         app.include_router(
             document_errors(feature.router),
-            prefix=f"{API_PREFIX}/{feature.name}",
+            prefix=f"{API_PREFIX}{feature.path}",
             tags=[tag],
             dependencies=[rate_limit("default")],
             responses=responses(RateLimitedError),

@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     FRONTEND_URL: str = "http://localhost:3000"
     VERIFY_EMAIL_TOKEN_EXPIRE_HOURS: int = Field(default=48, gt=0)
     PASSWORD_RESET_TOKEN_EXPIRE_MINUTES: int = Field(default=30, gt=0)
+    # <organizations>  (hooks/generate.py drops these blocks from a service generated with tenancy=user)
+    INVITATION_EXPIRE_HOURS: int = Field(default=72, gt=0)
+    # </organizations>
     REQUIRE_VERIFIED_EMAIL: bool = False
     # Each request endpoint sends mail to whatever address it is given: keep them scarce.
     RATE_LIMIT_VERIFY: str = "5/hour"

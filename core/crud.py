@@ -36,6 +36,14 @@ from core.schemas import ListQuery
 
 # The column that gives a row to one account; a table with it is "owned".
 OWNER = "owner_id"
+# The columns that give a row to someone: a reference from the row must stay with the same one,
+# and a unique value is unique per scope.
+SCOPES = frozenset({OWNER})
+# <organizations>  (hooks/generate.py drops these blocks from a service generated with tenancy=user)
+# The column that gives a row to an organization (core.tenancy reads the rows it scopes).
+ORGANIZATION = "organization_id"
+SCOPES |= {ORGANIZATION}
+# </organizations>
 # Query fields that shape the page; every other field of a list query is an equality filter.
 PAGING = frozenset({"limit", "offset", "sort", "q"})
 
@@ -85,18 +93,21 @@ def _with_caller(model: type[SQLModel]) -> Select[Any]:
     )
 
 
-def _dependency(model: type[Row], load: Any) -> Any:
+def _dependency(model: type[Row], load: Any, *more: tuple[str, Any], errors: tuple[Any, ...] = ()) -> Any:
     """`Depends(load)`, `load` taking the row's id as the path names it."""
-    return _depends(load, _row_id(model), uuid.UUID, NotFoundError)
+    return _depends(load, {_row_id(model): uuid.UUID, **dict(more)}, NotFoundError, *errors)
 
 
-def _depends(load: Any, name: str, annotation: Any, *errors: type[ServiceError]) -> Any:
-    """`Depends(load)`, FastAPI reading `name` as `annotation` beside the caller's claims and the
-    request; `errors` and a database outage are what it may answer."""
+def _depends(load: Any, parameters: dict[str, Any], *errors: type[ServiceError]) -> Any:
+    """`Depends(load)`, FastAPI reading each of `parameters` (name: annotation) beside the
+    caller's claims and the request; `errors` and a database outage are what it may answer."""
     keyword = signatures.Parameter.KEYWORD_ONLY
     load.__signature__ = signatures.Signature(
         [
-            signatures.Parameter(name, keyword, annotation=annotation),
+            *(
+                signatures.Parameter(name, keyword, annotation=annotation)
+                for name, annotation in parameters.items()
+            ),
             signatures.Parameter("claims", keyword, annotation=access.AccessClaims),
             signatures.Parameter("request", keyword, annotation=Request),
         ]
@@ -175,31 +186,30 @@ def _list_dependency(model: type[Row], query_type: type[ListQuery], search: Any,
         def work(connection: Connection) -> Listed:
             standing = connection.execute(access.standing_of_caller(), {"caller": claims.user_id}).first()
             superuser = access.check_standing(standing, claims)
-            owner_id = claims.user_id if owned and not superuser else None
-            rows, total = _page(connection, model, query, owner_id=owner_id, search=search)
+            scope = {OWNER: claims.user_id} if owned and not superuser else {}
+            rows, total = _page(connection, model, query, scope=scope, search=search)
             return Listed(rows, total, query)
 
         return await access.on_connection(request, work)
 
-    return _depends(load, "query", Annotated[query_type, Query()], UnauthorizedError)
+    return _depends(load, {"query": Annotated[query_type, Query()]}, UnauthorizedError)
 
 
 def _page(
-    connection: Connection, model: type[Row], query: ListQuery, *, owner_id: uuid.UUID | None, search: Any
+    connection: Connection, model: type[Row], query: ListQuery, *, scope: dict[str, uuid.UUID], search: Any
 ) -> tuple[list[Any], int]:
     """One page of rows and how many match in all.
 
     Every field of `query` beside the paging ones is an equality filter on the column of the
     same name, left out when None; `q` finds text in the `search` column, ignoring case;
-    `owner_id` keeps one account's rows. Ties in the sort are broken by id, so pages never overlap.
+    `scope` keeps the rows of one owner (column: value). Ties in the sort are broken by id, so
+    pages never overlap.
 
     The rows are read-only records with the model's attributes, read by Core statements: a page
     that is only shown needs no instances (an ORM load costs ten times more).
     """
     table = table_of(model)
-    filters: list[ColumnElement[bool]] = []
-    if owner_id is not None:
-        filters.append(table.c[OWNER] == owner_id)
+    filters: list[ColumnElement[bool]] = [table.c[column] == value for column, value in scope.items()]
     for name, value in query:
         if name not in PAGING and value is not None:
             filters.append(table.c[name] == value)
@@ -229,9 +239,9 @@ def changes(model: type[Row], update: SQLModel) -> dict[str, Any]:
 def save(session: Session, row: Row) -> Row:
     """Commit a new or changed row, after checking what it refers to.
 
-    A reference to a row that does not exist, or that belongs to another account than this
-    row's owner, is refused (422) in the same words either way. A duplicate of a unique column
-    is the client's conflict (409), never a server error.
+    A reference to a row that does not exist, or that belongs to another owner than this
+    row's (its SCOPES), is refused (422) in the same words either way. A duplicate
+    of a unique column is the client's conflict (409), never a server error.
 
     A new row is written by one Core INSERT of the values it has, not by the session's flush:
     the same statement at a tenth of the cost. It comes back detached, as a loaded row would.
@@ -256,21 +266,22 @@ def save(session: Session, row: Row) -> Row:
 
 
 def check_references(session: Session, row: Table) -> None:
-    """Every foreign key the row sets (beside its owner) must name a row that exists and, when
-    that table is owned too, belongs to the same owner."""
+    """Every foreign key the row sets (beside its SCOPES) must name a row that exists and, when
+    that table is scoped by the same column, belongs to the same owner."""
     state = inspect(row)
-    owner = getattr(row, OWNER, None)
+    scope = {column: value for column in SCOPES if (value := getattr(row, column, None)) is not None}
     for key in sorted(table_of(type(row)).foreign_keys, key=lambda fk: fk.parent.name):
         name = key.parent.name
         value = getattr(row, name)
-        if name == OWNER or value is None:
+        if name in SCOPES or value is None:
             continue
         if state.persistent and not state.attrs[name].history.has_changes():
             continue  # unchanged since it was checked
         target = key.column.table
         found = select_columns(key.column).where(key.column == value)
-        if owner is not None and OWNER in target.c:
-            found = found.where(target.c[OWNER] == owner)
+        found = found.where(
+            *(target.c[column] == value for column, value in scope.items() if column in target.c)
+        )
         with session.no_autoflush:  # the row itself is not written before it passes
             missing = session.execute(found).first() is None
         if missing:
@@ -280,13 +291,13 @@ def check_references(session: Session, row: Table) -> None:
 def conflict_detail(model: type[SQLModel]) -> str:
     """`Order line with the same sku already exists`, from the table's unique columns."""
     table = table_of(model)
-    # A per-owner unique column is constrained together with the owner: name the column alone.
+    # A unique column per owner is constrained together with its scope: name the column alone.
     unique = [
         column.name
         for constraint in table.constraints
         if isinstance(constraint, UniqueConstraint)
         for column in constraint.columns
-        if column.name != OWNER
+        if column.name not in SCOPES
     ]
     unique += [column.name for column in table.c if column.unique]
     fields = " or ".join(dict.fromkeys(unique)) or "values"

@@ -27,6 +27,9 @@ CORE_JOB_HANDLERS = ("core.mail",)
 class FeatureRouter:
     name: str
     router: APIRouter
+    # Where it is mounted under the API prefix: `/items`, or below the parent path its router.py
+    # names as `MOUNTED_UNDER` (rows that live in a parent: `/parents/{parent_id}/items`).
+    path: str
 
 
 def module_names() -> list[str]:
@@ -77,7 +80,8 @@ def routers() -> list[FeatureRouter]:
     for name in module_names():
         module = _import_part(name, "router")
         if module is not None:
-            found.append(FeatureRouter(name=name, router=module.router))
+            path = f"{getattr(module, 'MOUNTED_UNDER', '')}/{name}"
+            found.append(FeatureRouter(name=name, router=module.router, path=path))
     return found
 
 

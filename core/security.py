@@ -25,11 +25,12 @@ class TokenType(StrEnum):
     REFRESH = "refresh"
     VERIFY_EMAIL = "verify-email"
     RESET_PASSWORD = "reset-password"
+    INVITATION = "invitation"
 
 
 # Tokens sent by email also name their purpose as audience (`aud`). Decoding without that
 # audience refuses them, so they can never pass as access or refresh tokens, even by mistake.
-_EMAILED = frozenset({TokenType.VERIFY_EMAIL, TokenType.RESET_PASSWORD})
+_EMAILED = frozenset({TokenType.VERIFY_EMAIL, TokenType.RESET_PASSWORD, TokenType.INVITATION})
 
 
 def _audience(token_type: TokenType) -> str | None:

@@ -1,8 +1,8 @@
 """An entity's rows in /admin: created, edited and deleted through the module's service, each
 form checked with the API's own schemas, so what the API refuses is refused here too; a conflict
 or a reference to a missing row is an error on the form, never a 500. An entity's `admin.py`
-(rendered by the entity template) subclasses `OwnedEntityView` or, for reference data,
-`SharedEntityView`.
+(rendered by the entity template) subclasses the view below for whom its rows belong to:
+`OwnedEntityView` for an account's rows, `SharedEntityView` for reference data.
 """
 
 import uuid
@@ -147,3 +147,14 @@ class SharedEntityView(EntityView):
 
     def insert(self, session: Session, data: Any, admin: Any) -> Any:
         return self.create(session=session, data=data)
+
+
+# <organizations>  (hooks/generate.py drops these blocks from a service generated with tenancy=user)
+class OrganizationEntityView(EntityView):
+    """An organization's rows (an entity made with owned=org): listed, edited and deleted here,
+    made only by the organization's members through the API, which knows whose they are."""
+
+    can_create = False
+
+
+# </organizations>
