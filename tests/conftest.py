@@ -19,6 +19,7 @@ from modules.auth.service import start_session
 from modules.users.models import User
 from modules.users.schemas import UserCreate
 from modules.users.service import create_user
+from tests.auth.lifecycle import Outbox
 from tests.helpers import PASSWORD, app_client, make_settings, migrate, require_server
 
 
@@ -151,3 +152,9 @@ def user_headers(user: User, headers_for: Callable[[User], dict[str, str]]) -> d
 @pytest.fixture
 def superuser_headers(superuser: User, headers_for: Callable[[User], dict[str, str]]) -> dict[str, str]:
     return headers_for(superuser)
+
+
+@pytest.fixture
+def outbox(caplog: pytest.LogCaptureFixture) -> Outbox:
+    """The mail the console backend has logged during the test: its links and their tokens."""
+    return Outbox(caplog)

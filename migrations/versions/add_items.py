@@ -1,7 +1,7 @@
 """Add items.
 
 Revision ID: 3f4b8e54bc70
-Revises: c9bc8547e1ee
+Revises: b6691141cd87
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "3f4b8e54bc70"
-down_revision: str | Sequence[str] | None = "c9bc8547e1ee"
+down_revision: str | Sequence[str] | None = "b6691141cd87"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

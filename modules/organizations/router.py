@@ -1,0 +1,166 @@
+"""Organizations, members and invitations. The caller's role in the organization the path names
+is read by the route's dependency (`core.tenancy`), on every request: never from the token."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from core.access import CurrentCaller
+from core.config import SettingsDep
+from core.db import SessionDep
+from core.errors import ConflictError, ForbiddenError, NotFoundError, ServiceError, responses
+from core.schemas import PageParams
+from core.tenancy import Member
+from modules.organizations import service
+from modules.organizations.dependencies import (
+    AnyMember,
+    Invitations,
+    Inviter,
+    Manager,
+    MembersManager,
+    PendingInvitation,
+)
+from modules.organizations.models import Invitation, Organization
+from modules.organizations.permissions import Permission, Role
+from modules.organizations.schemas import (
+    InvitationAccept,
+    InvitationCreate,
+    InvitationPage,
+    InvitationRead,
+    MemberPage,
+    MemberRead,
+    MemberUpdate,
+    OrganizationCreate,
+    OrganizationPage,
+    OrganizationRead,
+    OrganizationUpdate,
+)
+from modules.users.api import CurrentUser
+
+router = APIRouter()
+
+
+def _read(organization: Organization, member: Member) -> OrganizationRead:
+    return OrganizationRead.model_validate({**organization.model_dump(), "role": member.role})
+
+
+@router.post("", response_model=OrganizationRead, status_code=status.HTTP_201_CREATED)
+def create_organization(
+    organization_in: OrganizationCreate, caller: CurrentCaller, session: SessionDep
+) -> OrganizationRead:
+    """A new organization; its creator is its first owner."""
+    organization = service.create_organization(
+        session=session, owner_id=caller.id, organization_in=organization_in
+    )
+    return OrganizationRead.model_validate({**organization.model_dump(), "role": Role.OWNER})
+
+
+@router.get("", response_model=OrganizationPage)
+def list_organizations(
+    caller: CurrentCaller, session: SessionDep, params: Annotated[PageParams, Query()]
+) -> OrganizationPage:
+    """The organizations the caller is a member of, with their role; a superuser sees every one."""
+    rows, total = service.organizations_of(
+        session=session, caller=caller.id, everyone=caller.is_superuser, params=params
+    )
+    return OrganizationPage.of(rows, total=total, params=params)
+
+
+# Before the routes below: "invitations" is no organization id.
+@router.post(
+    "/invitations/accept",
+    response_model=OrganizationRead,
+    responses=responses(ServiceError, ForbiddenError, NotFoundError),
+)
+def accept_invitation(
+    body: InvitationAccept, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> OrganizationRead:
+    """Join with the role an invitation gives: signed in as the (verified) address it was mailed to."""
+    organization = service.accept(session=session, user=user, token=body.token, settings=settings)
+    member = service.member(session=session, organization_id=organization.id, user_id=user.id)
+    return _read(organization, member)
+
+
+@router.get("/{organization_id}", response_model=OrganizationRead)
+def read_organization(member: AnyMember, session: SessionDep) -> OrganizationRead:
+    return _read(service.get_organization(session=session, organization_id=member.organization_id), member)
+
+
+@router.patch("/{organization_id}", response_model=OrganizationRead)
+def rename_organization(
+    organization_in: OrganizationUpdate, member: Manager, session: SessionDep
+) -> OrganizationRead:
+    organization = service.get_organization(session=session, organization_id=member.organization_id)
+    return _read(
+        service.rename_organization(
+            session=session, organization=organization, organization_in=organization_in
+        ),
+        member,
+    )
+
+
+@router.delete("/{organization_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_organization(member: Manager, session: SessionDep) -> None:
+    """The organization, its members, invitations and every row it owns."""
+    organization = service.get_organization(session=session, organization_id=member.organization_id)
+    service.delete_organization(session=session, organization=organization)
+
+
+@router.get("/{organization_id}/members", response_model=MemberPage)
+def list_members(
+    member: AnyMember, session: SessionDep, params: Annotated[PageParams, Query()]
+) -> MemberPage:
+    rows, total = service.members_of(session=session, organization_id=member.organization_id, params=params)
+    return MemberPage.of(rows, total=total, params=params)
+
+
+@router.patch(
+    "/{organization_id}/members/{user_id}",
+    response_model=MemberRead,
+    responses=responses(NotFoundError, ConflictError),
+)
+def change_role(
+    user_id: uuid.UUID, member_in: MemberUpdate, member: MembersManager, session: SessionDep
+) -> MemberRead:
+    """A member's new role: never above the caller's own, an owner's only by an owner, and never
+    the last owner's."""
+    service.change_role(session=session, caller=member, user_id=user_id, role=member_in.role)
+    row = service.member_read(session=session, organization_id=member.organization_id, user_id=user_id)
+    return MemberRead.model_validate(row, from_attributes=True)
+
+
+@router.delete(
+    "/{organization_id}/members/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(NotFoundError, ConflictError, ForbiddenError),
+)
+def remove_member(user_id: uuid.UUID, member: AnyMember, session: SessionDep) -> None:
+    """Remove a member (members.manage), or leave: your own id. The last owner cannot leave."""
+    may_manage = member.is_superuser or Permission.MEMBERS_MANAGE.granted_to(member.role or "")
+    service.remove_member(session=session, caller=member, user_id=user_id, may_manage=may_manage)
+
+
+@router.post(
+    "/{organization_id}/invitations",
+    response_model=InvitationRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(ConflictError),
+)
+def invite(
+    invitation_in: InvitationCreate, member: Inviter, session: SessionDep, settings: SettingsDep
+) -> Invitation:
+    """Mail an address a link to join with a role no stronger than yours. Inviting it again
+    replaces the pending invitation, and the link mailed before stops working."""
+    return service.invite(session=session, caller=member, invitation_in=invitation_in, settings=settings)
+
+
+@router.get("/{organization_id}/invitations", response_model=InvitationPage)
+async def list_invitations(invitations: Invitations) -> InvitationPage:
+    return InvitationPage.of(invitations.rows, total=invitations.total, params=invitations.query)
+
+
+@router.delete("/{organization_id}/invitations/{invitation_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_invitation(invitation: PendingInvitation, session: SessionDep) -> None:
+    """The invitation's link stops working."""
+    service.revoke(session=session, invitation=invitation)
