@@ -15,8 +15,9 @@ from scaffold import migration
 from scaffold.engine import plan
 from scaffold.fields import EXAMPLE_FIELDS, parse_fields
 from scaffold.names import Names, ScaffoldError
+from scaffold.ownership import Ownership
 
-__all__ = ["ScaffoldError", "remove", "scaffold"]
+__all__ = ["Ownership", "ScaffoldError", "remove", "scaffold"]
 
 
 def scaffold(
@@ -24,20 +25,21 @@ def scaffold(
     name: str,
     singular: str | None = None,
     fields: str | None = None,
-    owned: bool = True,
+    ownership: Ownership = Ownership.USER,
     dry_run: bool = False,
     named_by_entity: bool = False,
 ) -> list[Path]:
     """Add the entity `name` (plural snake_case) to the project at `root`.
 
-    Without `fields` it has the example's (`modules/items`). `named_by_entity` names its
+    Without `fields` it has the example's (`modules/items`); `ownership` says whose its rows
+    are (each account's by default). `named_by_entity` names its
     revision after the entity instead of the clock, as generation does. Returns the files
     written (or, with `dry_run`, that would be), relative to `root`. Raises `ScaffoldError`
     with a one-line reason, having written nothing.
     """
     names = Names.parse(name, singular)
     specs = parse_fields(EXAMPLE_FIELDS if fields is None else fields)
-    planned = plan(root, names, specs, owned=owned, named_by_entity=named_by_entity)
+    planned = plan(root, names, specs, ownership=ownership, named_by_entity=named_by_entity)
     if not dry_run:
         for path, text in planned.items():
             (root / path).parent.mkdir(parents=True, exist_ok=True)

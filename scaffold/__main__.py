@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from scaffold import remove, scaffold
+from scaffold import Ownership, remove, scaffold
 from scaffold.names import ScaffoldError
 
 
@@ -22,7 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("name", help="plural, snake_case: order_lines")
     add.add_argument("--singular", help="for irregular plurals: people -> person")
     add.add_argument("--fields", help='"order_id:ref:orders sku:str:40:unique quantity:int note:text?"')
-    add.add_argument("--owned", choices=["yes", "no"], default="yes", help="no: reference data")
+    ownership = "; ".join(f"{choice}: {choice.meaning}" for choice in Ownership)
+    add.add_argument("--owned", choices=[str(choice) for choice in Ownership], default="yes", help=ownership)
     add.add_argument("--dry-run", action="store_true", help="list the files, write nothing")
     drop = commands.add_parser("remove", help="remove an entity that has not been migrated")
     drop.add_argument("name")
@@ -32,7 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "add":
             paths = scaffold(
-                root, args.name, args.singular, args.fields, owned=args.owned == "yes", dry_run=args.dry_run
+                root,
+                args.name,
+                args.singular,
+                args.fields,
+                ownership=Ownership(args.owned),
+                dry_run=args.dry_run,
             )
         else:
             paths = remove(root, args.name, dry_run=args.dry_run)

@@ -4,12 +4,14 @@ A refusal raises before anything is written; `dry_run` only lists what the plan 
 """
 
 import ast
+import re
 from pathlib import Path
 
 from core.modulith.graph import declared_tables
 from scaffold.fields import FieldSpec
 from scaffold.migration import Revision, next_revision
 from scaffold.names import Names, ScaffoldError
+from scaffold.ownership import Ownership
 from scaffold.render import TEMPLATES, render_entity
 
 # Rendered once to learn which names the templates use beside the entity's own.
@@ -23,8 +25,17 @@ def existing_tables(root: Path) -> set[str]:
     return {table for models in sorted(sources) for table in declared_tables(ast.parse(models.read_text()))}
 
 
+def ownership_of(root: Path, table: str) -> Ownership:
+    """Whose rows an entity's table holds, read from its models.py: the scope column it declares
+    (reference data has none, and so, here, has a table that is no entity, `users`)."""
+    models = root / "modules" / table / "models.py"
+    source = models.read_text() if models.is_file() else ""
+    scoped = [o for o in Ownership if o.column and re.search(rf"^\s+{o.column}:", source, re.MULTILINE)]
+    return scoped[0] if scoped else Ownership.NONE
+
+
 def plan(
-    root: Path, names: Names, specs: list[FieldSpec], *, owned: bool, named_by_entity: bool = False
+    root: Path, names: Names, specs: list[FieldSpec], *, ownership: Ownership, named_by_entity: bool = False
 ) -> dict[Path, str]:
     """Every file the scaffold would write, relative to `root`, with its content."""
     for folder in ("modules", "tests"):
@@ -33,6 +44,10 @@ def plan(
     tables = existing_tables(root)
     if names.plural in tables:
         raise ScaffoldError(f"a table named {names.plural} already exists")
+    if ownership.owners is not None and ownership.owners not in tables:
+        raise ScaffoldError(
+            f"owned={ownership} needs the {ownership.owners} table, which this project has not"
+        )
     for spec in specs:
         if spec.kind == "ref" and spec.target == names.plural:
             raise ScaffoldError(f"field {spec.name!r} refers to its own table: add such a link by hand")
@@ -40,22 +55,29 @@ def plan(
             raise ScaffoldError(
                 f"field {spec.name!r} refers to {spec.target}, which has no table: add it first"
             )
+        if spec.kind == "ref" and spec.target is not None:
+            ownership.refuse_reference(spec.name, spec.target, ownership_of(root, spec.target))
     templates = root / "scaffold" / "templates"
-    refuse_clashes(names, specs, owned=owned, templates=templates)
+    refuse_clashes(names, specs, ownership=ownership, templates=templates)
     revision = next_revision(root, names.plural, named_by_entity=named_by_entity)
-    planned = render_entity(names, specs, owned=owned, revision=revision, templates=templates)
+    planned = render_entity(names, specs, ownership=ownership, revision=revision, templates=templates)
     for path in planned:
         if (root / path).exists():
             raise ScaffoldError(f"{path} already exists")
     return planned
 
 
-def refuse_clashes(names: Names, specs: list[FieldSpec], *, owned: bool, templates: Path = TEMPLATES) -> None:
+def refuse_clashes(
+    names: Names, specs: list[FieldSpec], *, ownership: Ownership, templates: Path = TEMPLATES
+) -> None:
     """An entity's names must not meet a name the template itself uses in the same file: a
     `sessions` entity's class would be the `Session` the service imports, a `statuses` entity's
-    variable fastapi's `status`."""
+    variable fastapi's `status`. Nor may a field be the column that gives the row to its owner."""
+    for spec in specs:
+        if spec.name == ownership.column:
+            raise ScaffoldError(f"field {spec.name!r} is reserved: owned={ownership} adds that column")
     revision = Revision(id="", down_revision=None, filename="x.py")
-    probe = render_entity(_PROBE, specs, owned=owned, revision=revision, templates=templates)
+    probe = render_entity(_PROBE, specs, ownership=ownership, revision=revision, templates=templates)
     # The plural first: it contains the singular.
     forms = {_PROBE.pascal: names.pascal, _PROBE.plural: names.plural, _PROBE.singular: names.singular}
     for path, text in sorted(probe.items()):

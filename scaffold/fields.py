@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from scaffold.names import ScaffoldError
+from scaffold.ownership import Ownership
 
 TYPES = ("str", "text", "int", "float", "decimal", "bool", "date", "datetime", "uuid", "ref")
 MODIFIERS = ("unique", "index")
@@ -104,13 +105,13 @@ class FieldSpec:
             args += [f"max_digits={DECIMAL_DIGITS}", f"decimal_places={DECIMAL_PLACES}"]
         return args
 
-    def column_args(self, *, owned: bool) -> list[str]:
+    def column_args(self, *, ownership: Ownership) -> list[str]:
         """What the table needs beside validation. An owned entity's unique field is unique per
         owner, which the table states as a constraint of two columns (see the model template)."""
         args = []
         if self.kind == "ref":
             args += [f'foreign_key="{self.target}.id"', f'ondelete="{self.on_delete}"', "index=True"]
-        if self.unique and not owned:
+        if self.unique and ownership.column is None:
             args.append("unique=True")
         if self.index:
             args.append("index=True")
@@ -120,10 +121,10 @@ class FieldSpec:
             args.append("sa_type=UTCDateTime")
         return args
 
-    def model_field(self, *, owned: bool) -> tuple[str, list[str]]:
+    def model_field(self, *, ownership: Ownership) -> tuple[str, list[str]]:
         """The field in the `<Entity>Base` table model: `name: type` and its `Field` arguments
         (none: a plain default, or no default at all)."""
-        args = [*self.validation_args(), *self.column_args(owned=owned)]
+        args = [*self.validation_args(), *self.column_args(ownership=ownership)]
         default = self.default if self.default is not None or self.optional else ...
         return self._field(args, default)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from scaffold.fields import DECIMAL_DIGITS, DECIMAL_PLACES, FieldSpec
 from scaffold.names import Names, ScaffoldError
+from scaffold.ownership import Ownership
 
 VERSIONS = Path("migrations/versions")
 _COLUMN_TYPES = {
@@ -102,9 +103,9 @@ def next_revision(root: Path, table: str, *, named_by_entity: bool) -> Revision:
     )
 
 
-def migration(names: Names, specs: list[FieldSpec], owned: bool) -> Migration:
+def migration(names: Names, specs: list[FieldSpec], ownership: Ownership) -> Migration:
     """What `create_table` lists, and the indexes after it; the same names the model gives them."""
-    table = names.plural
+    table, scope = names.plural, ownership.column
     columns = [
         'sa.Column("id", sa.Uuid(), nullable=False)',
         'sa.Column("created_at", sa.DateTime(timezone=True), nullable=False)',
@@ -119,21 +120,21 @@ def migration(names: Names, specs: list[FieldSpec], owned: bool) -> Migration:
                 f'sa.ForeignKeyConstraint(["{spec.name}"], ["{spec.target}.id"], '
                 f'name=op.f("fk_{table}_{spec.name}_{spec.target}"), ondelete="{spec.on_delete}")'
             )
-        if spec.unique and owned:
+        if spec.unique and scope:
             constraints.append(
-                f'sa.UniqueConstraint("{spec.name}", "owner_id", name=op.f("uq_{table}_{spec.name}"))'
+                f'sa.UniqueConstraint("{spec.name}", "{scope}", name=op.f("uq_{table}_{spec.name}"))'
             )
         elif spec.unique and not spec.index:
             constraints.append(f'sa.UniqueConstraint("{spec.name}", name=op.f("uq_{table}_{spec.name}"))')
         if spec.index or spec.kind == "ref":
-            indexes.append(Index(f"ix_{table}_{spec.name}", [spec.name], spec.unique and not owned))
-    if owned:
-        columns.append('sa.Column("owner_id", sa.Uuid(), nullable=False)')
+            indexes.append(Index(f"ix_{table}_{spec.name}", [spec.name], spec.unique and not scope))
+    if scope:
+        columns.append(f'sa.Column("{scope}", sa.Uuid(), nullable=False)')
         constraints.append(
-            'sa.ForeignKeyConstraint(["owner_id"], ["users.id"], '
-            f'name=op.f("fk_{table}_owner_id_users"), ondelete="CASCADE")'
+            f'sa.ForeignKeyConstraint(["{scope}"], ["{ownership.owners}.id"], '
+            f'name=op.f("fk_{table}_{scope}_{ownership.owners}"), ondelete="CASCADE")'
         )
-        indexes.append(Index(f"ix_{table}_owner_id_created_at", ["owner_id", "created_at"], False))
+        indexes.append(Index(f"ix_{table}_{scope}_created_at", [scope, "created_at"], False))
     constraints.insert(0, f'sa.PrimaryKeyConstraint("id", name=op.f("pk_{table}"))')
     return Migration(table=[*columns, *constraints], indexes=sorted(indexes, key=lambda index: index.name))
 

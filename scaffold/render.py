@@ -20,6 +20,7 @@ from core.naming import table_name
 from scaffold.fields import FieldSpec, python_string
 from scaffold.migration import VERSIONS, Revision, migration
 from scaffold.names import Names
+from scaffold.ownership import Ownership
 
 TEMPLATES = Path(__file__).parent / "templates"
 LINE_LENGTH = 110  # [tool.ruff] line-length
@@ -51,16 +52,30 @@ def wrap(
 
 
 def render_entity(
-    names: Names, specs: list[FieldSpec], *, owned: bool, revision: Revision, templates: Path = TEMPLATES
+    names: Names,
+    specs: list[FieldSpec],
+    *,
+    ownership: Ownership,
+    revision: Revision,
+    templates: Path = TEMPLATES,
 ) -> dict[Path, str]:
     """Every file of the entity, relative to the project root, with its content, rendered from
     `templates` (the project's own; these by default)."""
     sorts = ["created_at", *(spec.name for spec in specs if spec.sortable)]
     refs = [spec for spec in specs if spec.kind == "ref"]
+    scope = ownership.column
     context = {
         "names": names,
         "fields": specs,
-        "owned": owned,
+        "ownership": ownership,
+        # Which of the templates' branches: each row an account's, or reference data.
+        "owned": ownership is Ownership.USER,
+        # <organizations>
+        "in_organization": ownership is Ownership.ORGANIZATION,
+        # </organizations>
+        # The column that gives a row to its owner (None for reference data), and their table.
+        "scope": scope,
+        "owners": ownership.owners,
         "table": names.plural,
         # An irregular plural (`people`) is not what the Table base derives (`persons`).
         "explicit_table": table_name(names.pascal) != names.plural,
@@ -72,8 +87,8 @@ def render_entity(
         "refs": refs,
         "ref_pairs": [f"{python_string(spec.name)}: {python_string(str(spec.target))}" for spec in refs],
         "table_args": [
-            *(f'UniqueConstraint("{spec.name}", "owner_id")' for spec in specs if spec.unique),
-            f'Index("ix_{names.plural}_owner_id_created_at", "owner_id", "created_at")',
+            *(f'UniqueConstraint("{spec.name}", "{scope}")' for spec in specs if spec.unique),
+            f'Index("ix_{names.plural}_{scope}_created_at", "{scope}", "created_at")',
         ],
         "revision": revision,
     }

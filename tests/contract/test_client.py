@@ -53,6 +53,19 @@ class Entity:
         """The path parameter naming one row: `order_line_id`."""
         return f"{snake_case(self.model.__name__)}_id"
 
+    async def where(self, client: Any) -> dict[str, Any]:
+        """The path parameters beside the row's id that the entity's routes take: none for an
+        account's rows or reference data."""
+        # <organizations>  (hooks/generate.py drops these blocks from a service generated with tenancy=user)
+        if "organization_id" in table_of(self.model).c:  # an organization's: the caller makes one
+            body = part("models").OrganizationCreate(name="Writers")
+            organization = await part("api.organizations.organizations_create").asyncio(
+                client=client, body=body
+            )
+            return {"organization_id": organization.id}
+        # </organizations>
+        return {}
+
     def operation(self, verb: str) -> Any:
         return part(f"api.{self.name}.{self.name}_{verb}")
 
@@ -151,15 +164,16 @@ async def test_a_generated_client_creates_reads_and_lists_rows(
     entity = ENTITIES[0]
     # Owned rows are the caller's; reference data is a superuser's to write.
     writer = make_user("writer@example.com", is_superuser=not entity.owned)
-    for field, table in entity.refs.items():  # the rows FIRST refers to, the writer's where owned
-        insert_row(db, table, id=uuid.UUID(str(entity.first[field])), owner_id=writer.id)
     async with await sign_in(app, anonymous, writer.email) as client:
+        where = await entity.where(client)
+        for field, table in entity.refs.items():  # the rows FIRST refers to, the writer's where owned
+            insert_row(db, table, id=uuid.UUID(str(entity.first[field])), owner_id=writer.id, **where)
         created = await entity.operation("create").asyncio(
-            client=client, body=entity.schema("Create").from_dict(entity.first)
+            client=client, body=entity.schema("Create").from_dict(entity.first), **where
         )
         assert isinstance(created, entity.schema("Read"))
-        read = await entity.operation("read").asyncio(client=client, **{entity.row_id: created.id})
-        page = await entity.operation("list").asyncio(client=client)
+        read = await entity.operation("read").asyncio(client=client, **{entity.row_id: created.id}, **where)
+        page = await entity.operation("list").asyncio(client=client, **where)
     assert read == created
     assert isinstance(page, entity.schema("Page"))
     assert [row.id for row in page.items] == [created.id]
@@ -173,7 +187,7 @@ async def test_a_missing_row_is_a_typed_not_found(app: FastAPI, anonymous: Any) 
     alice = await sign_up(app, anonymous, "alice@example.com")
     async with alice:
         answer = await entity.operation("read").asyncio_detailed(
-            client=alice, **{entity.row_id: uuid.uuid4()}
+            client=alice, **{entity.row_id: uuid.uuid4()}, **await entity.where(alice)
         )
     assert answer.status_code == 404
     assert isinstance(answer.parsed, models.Error)

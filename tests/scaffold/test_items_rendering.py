@@ -10,6 +10,7 @@ from scaffold import remove
 from scaffold.engine import plan
 from scaffold.fields import EXAMPLE_FIELDS, parse_fields
 from scaffold.names import Names
+from scaffold.ownership import Ownership
 from tests.helpers import ROOT
 from tests.scaffold.helpers import copy_project
 
@@ -18,7 +19,11 @@ def test_items_and_its_tests_are_the_templates_rendering(tmp_path: Path):
     project = copy_project(tmp_path)
     remove(project, "items")
     planned = plan(
-        project, Names("items", "item"), parse_fields(EXAMPLE_FIELDS), owned=True, named_by_entity=True
+        project,
+        Names("items", "item"),
+        parse_fields(EXAMPLE_FIELDS),
+        ownership=Ownership.USER,
+        named_by_entity=True,
     )
     committed = {
         path.relative_to(ROOT)
