@@ -23,7 +23,9 @@ from core.modulith.document import render as render_module_map
 from core.modulith.graph import ModuleMap
 from scaffold import remove, scaffold
 from scaffold.entities import Entity, parse_entities
+from scaffold.migration import rechain
 from scaffold.names import ScaffoldError
+from scaffold.ownership import Ownership
 
 SUPPORTED_PYTHON = ("3.11", "3.12", "3.13")
 CHOICES = {
@@ -33,6 +35,7 @@ CHOICES = {
     "open_registration": ("yes", "no"),
     "use_docker": ("yes", "no"),
     "admin": ("yes", "no"),
+    "tenancy": ("user", "organization"),
 }
 _SLUG = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -68,6 +71,16 @@ ADMIN_BLOCKS = {
     "scaffold/templates/tests/test_entity.py.jinja": "{#",
 }
 ADMIN_PACKAGES = ("sqladmin", "WTForms", "itsdangerous", "greenlet")
+# Organizations (answer tenancy=user drops them): the module, its tests and revision, core's
+# half of it, the scaffold's test of owned=org, and every `<organizations>` block, wherever
+# it is (`# <organizations>` in code, `{# <organizations> #}` in the entity template).
+ORGANIZATION_PATHS = (
+    "modules/organizations",
+    "tests/organizations",
+    "core/tenancy.py",
+    "tests/scaffold/test_scaffold_organizations.py",
+)
+ORGANIZATION_REVISIONS = "migrations/versions/*organizations*.py"
 
 
 def validate(answers: dict[str, Any]) -> str | None:
@@ -99,8 +112,17 @@ def validate(answers: dict[str, Any]) -> str | None:
 
 
 def entities(answers: dict[str, Any]) -> list[Entity]:
-    """The `entities` answer, in the order they are made. A reference may name them or users."""
-    return parse_entities(str(answers.get("entities", "")), existing={"users"})
+    """The `entities` answer, in the order they are made. A reference may name them or users.
+    An entity that does not say `owned=` is owned as the `tenancy` answer says."""
+    teams = answers.get("tenancy") == "organization"
+    default = Ownership.ORGANIZATION if teams else Ownership.USER
+    listed = parse_entities(str(answers.get("entities", "")), existing={"users"}, default=default)
+    for entity in listed:
+        if not teams and entity.ownership is Ownership.ORGANIZATION:
+            raise ScaffoldError(
+                f"{entity.names.plural}: owned={Ownership.ORGANIZATION} needs the answer tenancy=organization"
+            )
+    return listed
 
 
 def _ignored_patterns(root: Path) -> list[str]:
@@ -239,6 +261,8 @@ def derive(project: Path, answers: dict[str, Any]) -> None:
             (project / name).unlink(missing_ok=True)
     if answers["admin"] == "no":
         drop_admin(project)
+    if answers["tenancy"] == "user":
+        drop_organizations(project)
 
 
 def drop_admin(project: Path) -> None:
@@ -260,6 +284,26 @@ def drop_admin(project: Path) -> None:
     lock = project / "requirements.lock"
     pins = [line for line in lock.read_text().splitlines() if line.split("==")[0] not in ADMIN_PACKAGES]
     lock.write_text("\n".join(pins) + "\n")
+
+
+def drop_organizations(project: Path) -> None:
+    """Remove every trace of organizations: the module and what serves it, and the entity
+    template's branch for an organization's rows (its blocks), so no entity can be made one."""
+    for name in ORGANIZATION_PATHS:
+        path = project / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        path.unlink(missing_ok=True)
+    for revision in project.glob(ORGANIZATION_REVISIONS):
+        rechain(project, revision)
+    for path in sorted(project.rglob("*")):
+        if ".git" in path.relative_to(project).parts or not path.is_file() or path.suffix == ".png":
+            continue
+        text = path.read_text(errors="ignore")
+        for comment in ("#", "{#"):
+            if re.search(rf"^[ \t]*{re.escape(comment)} <organizations>", text, flags=re.MULTILINE):
+                text = _without_block(text, "organizations", comment, where=str(path.relative_to(project)))
+                path.write_text(text)
 
 
 def _without_block(text: str, name: str, comment: str, *, where: str) -> str:
@@ -296,7 +340,7 @@ def add_entities(project: Path, listed: list[Entity]) -> None:
             entity.names.plural,
             entity.names.singular,
             entity.fields,
-            owned=entity.owned,
+            ownership=entity.ownership,
             named_by_entity=True,
         )
 
@@ -340,7 +384,7 @@ def _readme_inserts(answers: dict[str, Any]) -> dict[str, str]:
         )
         routes = "; ".join(
             f"`POST, GET /{entity.names.plural}`, `GET, PATCH, DELETE /{entity.names.plural}/{{id}}`"
-            + ("" if entity.owned else " (reference data: every user reads, superusers write)")
+            + _routes_note(entity.ownership)
             for entity in others
         )
         entity_routes = (
@@ -363,6 +407,14 @@ def _readme_inserts(answers: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _routes_note(ownership: Ownership) -> str:
+    if ownership is Ownership.NONE:
+        return " (reference data: every user reads, superusers write)"
+    if ownership is Ownership.ORGANIZATION:
+        return " (under `/organizations/{organization_id}`: an organization's rows)"
+    return ""
+
+
 def project_readme(project: Path, template_root: Path, answers: dict[str, Any]) -> None:
     """The project's README is the root's: its title and description from the rendered
     `{{cookiecutter.project_slug}}/README.md`, then the root's text after its title, less the
@@ -376,6 +428,7 @@ def project_readme(project: Path, template_root: Path, answers: dict[str, Any]) 
         "docker": answers["use_docker"] == "yes",
         "open-registration": answers["open_registration"] == "yes",
         "admin": answers["admin"] == "yes",
+        "organizations": answers["tenancy"] == "organization",
     }
     for name, keep in kept.items():
         body = _marked_blocks(body, f"<!-- {name} -->", f"<!-- /{name} -->", keep=keep, where="README.md")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from hooks.generate import ORGANIZATION_PATHS
+from scaffold.migration import read_revisions
 from tests.helpers import ROOT
 from tests.template.conftest import run_cookiecutter
 
@@ -25,6 +27,8 @@ ANSWER_DEPENDENT = {
     ".github/workflows/ci.yml",
     # SERVICE_NAME's default is the slug.
     "core/config.py",
+    # The module map, drawn from the modules the answers leave (tenancy=user drops one).
+    "docs/modules.md",
 }
 TEMPLATE_MATERIAL = (
     "cookiecutter.json",
@@ -53,6 +57,27 @@ def root_files() -> set[str]:
         if (ROOT / name).is_file()
         and not any(name == m or name.startswith(f"{m}/") for m in TEMPLATE_MATERIAL)
     }
+
+
+def organizations_files() -> tuple[set[str], set[str]]:
+    """The root's files that the default tenancy=user leaves out, and those it takes blocks out of."""
+    files = root_files()
+    dropped = {
+        name
+        for name in files
+        if any(name == path or name.startswith(f"{path}/") for path in ORGANIZATION_PATHS)
+        or (name.startswith("migrations/versions/") and "organizations" in name)
+    }
+    marked = {
+        name
+        for name in files - dropped
+        if "<organizations>" in (ROOT / name).read_text(errors="ignore") and name != "README.md"
+    }
+    # The revision after the organizations' one is chained past it.
+    revisions = read_revisions(ROOT)
+    (gone,) = (r for r in revisions if "organizations" in r.creates)
+    marked |= {str(r.path.relative_to(ROOT)) for r in revisions if r.down_revision == gone.revision}
+    return dropped, marked
 
 
 def project_files(project: Path) -> set[str]:
@@ -96,14 +121,17 @@ def default_project(generate):
 def test_defaults_are_the_root_service_file_for_file(default_project):
     project = default_project
     assert project.name == "acme-api"
-    expected = (root_files() - {"README.md"}) | {"README.md", ".env", ".cruft.json"}
+    # The root is a service with organizations (tenancy=organization); the default is without.
+    dropped, marked = organizations_files()
+    expected = (root_files() - {"README.md"} - dropped) | {"README.md", ".env", ".cruft.json"}
     assert project_files(project) == expected
     different = {
         name
         for name in expected - {".env", ".cruft.json"}
         if not filecmp.cmp(ROOT / name, project / name, shallow=False)
     }
-    assert different <= ANSWER_DEPENDENT, f"differs from the root: {sorted(different - ANSWER_DEPENDENT)}"
+    allowed = ANSWER_DEPENDENT | marked
+    assert different <= allowed, f"differs from the root: {sorted(different - allowed)}"
 
 
 def test_generated_project_holds_no_template_material(generate):
@@ -225,6 +253,10 @@ def test_every_generation_gets_its_own_secret_key(generate):
         ("entities=lines(order_id:ref:orders)", "entities: lines: field 'order_id' refers to orders"),
         ("entities=a_things(b_id:ref:b_things), b_things(a_id:ref:a_things)", "round in a circle"),
         ("entities=tags(name:str owned=maybe)", "entities: tags: owned=maybe"),
+        (
+            "entities=invoices(number:str owned=org)",
+            "entities: invoices: owned=org needs the answer tenancy=organization",
+        ),
         ("entities=notes(title:str", "entities: cannot read"),
     ],
 )
@@ -460,3 +492,41 @@ def test_admin_no_leaves_nothing_of_the_admin_site(generate):
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     assert not [dependency for dependency in pyproject["project"]["dependencies"] if "admin" in dependency]
     assert "greenlet" not in (project / "requirements.lock").read_text()
+
+
+def test_tenancy_user_leaves_nothing_of_organizations(default_project):
+    leftovers = []
+    for path in default_project.rglob("*"):
+        name = str(path.relative_to(default_project))
+        if (
+            path.relative_to(default_project).parts[0] == ".git"
+            or name == ".cruft.json"
+            or not path.is_file()
+        ):
+            continue
+        if "organization" in name.lower():
+            leftovers.append(name)
+        for line in path.read_text(errors="ignore").splitlines():
+            # The README's table of answers names every answer, this one's other choice too.
+            if "organization" in line.lower() and not line.startswith("| `tenancy` |"):
+                leftovers.append(f"{name}: {line.strip()}")
+    assert leftovers == []
+    assert "MOUNTED_UNDER" not in (default_project / "modules/items/router.py").read_text()
+
+
+def test_tenancy_organization_gives_the_entities_to_organizations(generate):
+    project = generate("tenancy=organization", "entities=items, tags(name:str:40:unique owned=no)")
+    assert (project / "modules/organizations/api.py").is_file()
+    assert list((project / "migrations/versions").glob("*organizations*.py"))
+    items = project / "modules/items"
+    models = (items / "models.py").read_text()
+    assert 'organization_id: uuid.UUID = Field(foreign_key="organizations.id", ondelete="CASCADE")' in models
+    assert "owner_id" not in models
+    assert "\nMOUNTED_UNDER = IN_ORGANIZATION\n" in (items / "router.py").read_text()
+    assert (
+        "ItemInOrganization = Annotated[Item, in_organization(Item)]"
+        in (items / "dependencies.py").read_text()
+    )
+    assert "organization" not in (project / "modules/tags/models.py").read_text()
+    # The entity template keeps its organizations' branch: `make entity owned=org` works there.
+    assert "in_organization" in (project / "scaffold/templates/module/router.py.jinja").read_text()

@@ -10,16 +10,18 @@ What each variant runs, and why. Answers that change behaviour independently sha
 
 - The user's `make test` (ruff, format check, mypy, the modules' boundaries, then the suite with its
   coverage floor) where the module tree differs: defaults, no-entities and several-entities
-  (other modules, so other coverage, and another starting point for the entity scaffold).
+  (other modules, so other coverage, and another starting point for the entity scaffold; it
+  answers tenancy=organization, so the organizations module is measured there, on SQLite).
 - The slow system tests (many processes, many generations) only where they can fail differently:
   defaults, no-entities and postgresql-redis-closed (see WITH_SLOW_TESTS).
 - `make lint` and the whole suite without coverage, where what runs the modules changes:
   postgresql-redis-closed (PostgreSQL, every limit in one Redis, no sign-up, and entities of its
   own: the admin's browser test on custom entities and PostgreSQL), python-3.12-redis-closed
   (the same settings on SQLite, and another interpreter) and python-3.13 (PostgreSQL on the
-  newest target). Coverage would measure a module tree another variant measures. The entity
-  scaffold (tests/scaffold, half a minute of subprocesses) depends only on the modules and the
-  target version, so it runs in defaults and in 3.13 (the newest target).
+  newest target, with tenancy=organization: teams on PostgreSQL). Coverage would measure a
+  module tree another variant measures. The entity scaffold (tests/scaffold, half a minute of
+  subprocesses) depends only on the modules and the target version, so it runs in defaults and
+  in 3.13 (the newest target).
 - `make lint` and a few tests that read the changed files where only files change:
   sqlite-no-docker (the Docker files are dropped, and with admin=no the admin site: its package,
   views, settings and the entity template's parts, so also the entity scaffold and the items
@@ -72,9 +74,22 @@ VARIANTS = {
     ],
     # The same settings on SQLite, where Redis is the one server.
     "python-3.12-redis-closed": ["python_version=3.12", "rate_limit_storage=redis", "open_registration=no"],
-    "python-3.13": ["python_version=3.13", "database=postgresql", "use_docker=no"],
+    # Teams on PostgreSQL: entities of organizations', one referring to another, and reference data.
+    "python-3.13": [
+        "python_version=3.13",
+        "database=postgresql",
+        "use_docker=no",
+        "tenancy=organization",
+        "entities=projects(name:str:100:unique), tasks(title:str project_id:ref:projects done:bool=false),"
+        " labels(name:str:40:unique owned=no)",
+    ],
     "no-entities": ["entities="],
-    "several-entities": ["entities=items, notes, order_lines"],
+    # Teams on SQLite, with the module tree they add (so coverage is measured here): items and
+    # entities of their own, one referring to another inside the organization.
+    "several-entities": [
+        "tenancy=organization",
+        "entities=items, notes(title:str:200 item_id:ref:items), order_lines",
+    ],
 }
 SMOKE = {"sqlite-no-docker"}
 # The module tree decides what coverage measures, and the module tree with the Python version
@@ -225,14 +240,14 @@ def check_slices(run: VariantRun, make: list[str], env: dict[str, str]) -> None:
         "make test module", [*make, "test", "module=order_lines", quiet], cwd=run.project, env=env
     ):
         return
-    mounted = 'modulith: pytest tests/order_lines (MODULES=["auth", "order_lines", "users"])'
+    mounted = 'modulith: pytest tests/order_lines (MODULES=["auth", "order_lines", "organizations", "users"])'
     if mounted not in run.output or " passed" not in run.output:
         run.failure = f"make test module=order_lines ran something else:\n{run.output[-3000:]}"
         return
     edited = run.project / "modules/notes/router.py"
     text = edited.read_text()
-    assert "sees everyone's" in text, "the edit below must change the file"
-    edited.write_text(text.replace("sees everyone's", "sees every account's"))
+    assert "The organization's notes" in text, "the edit below must change the file"
+    edited.write_text(text.replace("The organization's notes", "This organization's notes"))
     if not run.step("make test changed", [*make, "test", "changed=HEAD", quiet], cwd=run.project, env=env):
         return
     if "modulith: pytest tests/notes\n" not in run.output:
