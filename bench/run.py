@@ -33,6 +33,7 @@ from sqlalchemy.exc import OperationalError
 
 from bench.seed import PASSWORD, ROOT, Seeded, migrate, seed
 from core.config import API_PREFIX
+from scaffold import Ownership, remove, scaffold
 
 WRK_SCRIPT = ROOT / "bench" / "wrk.lua"
 ITEMS = f"{API_PREFIX}/items"
@@ -45,6 +46,8 @@ MAX_HEALTH_P99_MS = 25.0
 MAX_STARTUP_S = 1.5
 MAX_RSS_MB = 120.0
 MIN_TWO_WORKER_SPEEDUP = 1.6
+# Scenario 2b against scenario 2: the membership is read in the row's statement, by its unique key.
+MAX_ORGANIZATION_READ_COST = 1.3
 
 
 def _free_port() -> int:
@@ -57,7 +60,7 @@ def _free_port() -> int:
 class Server:
     """One uvicorn process (one worker) on a free port, its output in a log file."""
 
-    def __init__(self, app: str, env: dict[str, str], log: Path, workers: int = 1) -> None:
+    def __init__(self, app: str, env: dict[str, str], log: Path, workers: int = 1, cwd: Path = ROOT) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1"]
@@ -67,7 +70,7 @@ class Server:
         with log.open("ab") as out:
             self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
                 [*command, "--port", str(self.port)],
-                cwd=ROOT,
+                cwd=cwd,
                 env={**os.environ, **env},
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -249,7 +252,71 @@ def run_backend(backend: str, url: str, args: argparse.Namespace, workdir: Path)
         floor.stop()
         fastapi_floor.stop()
     result["scenarios"].append(two_workers(args.app, env, log, paths[0], seconds, read))
+    scenario_2 = result["scenarios"][1]["service"]
+    (workdir / "organization").mkdir(exist_ok=True)
+    with database(backend, workdir / "organization", args.postgres_url) as organization_url:
+        result["scenarios"].append(
+            organization_read(organization_url, args, workdir, log, seconds, scenario_2)
+        )
     return result
+
+
+def organization_read(
+    url: str, args: argparse.Namespace, workdir: Path, log: Path, seconds: int, user_owned: dict[str, Any]
+) -> dict[str, Any]:
+    """Scenario 2b: scenario 2's reads of an organization's items, by one of its members.
+
+    The service is a copy of this one whose items the scaffold renders as an organization's
+    (`owned=org`), on its own database seeded as scenario 2's; its CPU time per read is set
+    beside scenario 2's, which is what the membership costs."""
+    print("== scenario 2b: items owned by organizations", flush=True)
+    project = organization_project(workdir)
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=project,
+        env={**os.environ, "DATABASE_URL": url},
+        check=True,
+        capture_output=True,
+    )
+    engine = create_engine(url)
+    seeded = seed(engine, organizations=True)
+    engine.dispose()
+    service = Server(args.app, service_env(url, args.env), log, cwd=project)
+    try:
+        service.wait_ready("/health/ready")
+        auth = {"Authorization": f"Bearer {login(service.url, seeded.owner_email)}"}
+        items = f"{API_PREFIX}/organizations/{seeded.organization_id}/items"
+        paths = [f"{items}/{item_id}" for item_id in seeded.owner_item_ids[:200]]
+        row = compare(
+            "2b read org's item",
+            paths[0],
+            {"service": service},
+            seconds,
+            headers=auth,
+            args=["paths", *paths],
+        )
+    finally:
+        service.stop()
+    row["user_owned"] = user_owned
+    row["cost"] = row["service"]["cpu_ms_per_request"] / user_owned["cpu_ms_per_request"]
+    return row
+
+
+def organization_project(workdir: Path) -> Path:
+    """A copy of the service whose items are an organization's, rendered by the scaffold."""
+    project = workdir / "organization-project"
+    if project.exists():
+        return project
+    ignored = shutil.ignore_patterns("__pycache__", "*.db", "data")
+    for name in ("core", "modules", "migrations", "scaffold", "alembic.ini", "pyproject.toml"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, project / name, ignore=ignored)
+        else:
+            shutil.copy2(source, project / name)
+    remove(project, "items")
+    scaffold(project, "items", "item", ownership=Ownership.ORGANIZATION, named_by_entity=True)
+    return project
 
 
 def two_workers(
@@ -331,6 +398,8 @@ def table(results: dict[str, Any]) -> str:
             apps = [row.get(app) for app in ("floor", "fastapi_floor", "service")]
             if "one_worker" in row:  # scenario 5: one worker where the floors would be
                 apps = [None, row["one_worker"], row["service"]]
+            if "user_owned" in row:  # scenario 2b: scenario 2's service where the floors would be
+                apps = [None, row["user_owned"], row["service"]]
             rps = "/".join(f"{app['rps']:.0f}" if app else "-" for app in apps)
             cpu = "/".join(
                 f"{app['cpu_ms_per_request']:.2f}" if app and "cpu_ms_per_request" in app else "-"
@@ -338,7 +407,8 @@ def table(results: dict[str, Any]) -> str:
             )
             service = row["service"]
             p50, p99 = service["p50_us"] / 1000, service["p99_us"] / 1000
-            ratio, fastapi_ratio = row.get("ratio", nan), row.get("fastapi_ratio", row.get("speedup", nan))
+            ratio = row.get("ratio", nan)
+            fastapi_ratio = row.get("fastapi_ratio", row.get("speedup", row.get("cost", nan)))
             lines.append(
                 f"{backend:10} {row['scenario']:26} {rps:>27} {p50:7.2f} {p99:7.2f} {ratio:6.2f} "
                 f"{fastapi_ratio:13.2f}  {cpu}"
@@ -367,6 +437,15 @@ def targets(results: dict[str, Any]) -> list[tuple[str, bool]]:
                 ratio, wanted = row["fastapi_ratio"], MIN_FASTAPI_RATIO.get(name, 0.5)
                 checks.append(
                     (f"{backend} {name}: {ratio:.2f} of the FastAPI floor (>= {wanted})", ratio >= wanted)
+                )
+            elif "cost" in row:
+                cost = row["cost"]
+                checks.append(
+                    (
+                        f"{backend} {name}: {row['service']['cpu_ms_per_request']:.2f} ms of CPU, "
+                        f"{cost:.2f}x a user's item (<= {MAX_ORGANIZATION_READ_COST})",
+                        cost <= MAX_ORGANIZATION_READ_COST,
+                    )
                 )
             elif "speedup" in row:
                 speedup = row["speedup"]

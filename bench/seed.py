@@ -8,10 +8,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, text
+from sqlalchemy import Column, Engine, MetaData, Table, Uuid, text
 
 from core.security import hash_password
 from modules.items.models import Item
+from modules.organizations.models import Membership, Organization
 from modules.users.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +26,7 @@ PASSWORD = "bench-password"
 @dataclass(frozen=True)
 class Seeded:
     owner_id: uuid.UUID
+    organization_id: uuid.UUID | None  # the owner's organization, in scenario 2b's database
     emails: list[str]
     owner_item_ids: list[uuid.UUID]
 
@@ -47,8 +49,13 @@ def seed(
     items: int = ITEMS,
     owner_items: int = OWNER_ITEMS,
     rounds: int = 12,
+    organizations: bool = False,
 ) -> Seeded:
-    """Insert `users` accounts (all with PASSWORD) and `items` items; the first user owns `owner_items`."""
+    """Insert `users` accounts (all with PASSWORD) and `items` items; the first user owns `owner_items`.
+
+    With `organizations`, in a database whose items are an organization's (scenario 2b), each
+    account is the only member of an organization of its own, which holds the items it would
+    own."""
     # One hash for everyone: logins still pay the full bcrypt cost, seeding does not.
     hashed = hash_password(PASSWORD, rounds=rounds)
     start = datetime(2026, 1, 1, tzinfo=UTC)
@@ -83,14 +90,55 @@ def seed(
                 "owner_id": owner["id"],
             }
         )
+    tables: dict[str, Table] = {"users": User.__table__, "items": Item.__table__}  # type: ignore[dict-item]
+    group_rows: dict[str, list[dict[str, Any]]] = {}
+    if organizations:
+        tables |= {
+            "organizations": Organization.__table__,  # type: ignore[dict-item]
+            "memberships": Membership.__table__,  # type: ignore[dict-item]
+            "items": _items_of_organizations(),
+        }
+        group_rows = _organizations(user_rows, item_rows)
     with engine.begin() as connection:
-        connection.execute(User.__table__.insert(), user_rows)  # type: ignore[attr-defined]
-        connection.execute(Item.__table__.insert(), item_rows)  # type: ignore[attr-defined]
+        connection.execute(tables["users"].insert(), user_rows)
+        for name, rows in group_rows.items():
+            connection.execute(tables[name].insert(), rows)
+        connection.execute(tables["items"].insert(), item_rows)
     # Fresh statistics, so both apps get the plans a long-lived database would.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"))
     return Seeded(
         owner_id=user_rows[0]["id"],
+        organization_id=group_rows["organizations"][0]["id"] if organizations else None,
         emails=[row["email"] for row in user_rows],
         owner_item_ids=[row["id"] for row in item_rows[:owner_items]],
     )
+
+
+def _organizations(user_rows: list[dict[str, Any]], item_rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """An organization per account, the account its one member (with the role that reads, no
+    more), and each item moved from its owner to the owner's organization."""
+    organization_of = {user["id"]: uuid.uuid4() for user in user_rows}
+    stamp = {"created_at": user_rows[0]["created_at"], "updated_at": user_rows[0]["updated_at"]}
+    for item in item_rows:
+        item["organization_id"] = organization_of[item.pop("owner_id")]
+    return {
+        "organizations": [
+            {"id": organization, "name": f"Organization of {user}", **stamp}
+            for user, organization in organization_of.items()
+        ],
+        "memberships": [
+            {"id": uuid.uuid4(), "organization_id": organization, "user_id": user, "role": "viewer", **stamp}
+            for user, organization in organization_of.items()
+        ],
+    }
+
+
+def _items_of_organizations() -> Table:
+    """Scenario 2b's items table: this code's, an organization's column in place of the owner's."""
+    columns = [
+        Column(column.name, column.type, primary_key=column.primary_key, nullable=column.nullable)
+        for column in Item.__table__.c  # type: ignore[attr-defined]
+        if column.name != "owner_id"
+    ]
+    return Table("items", MetaData(), *columns, Column("organization_id", Uuid, nullable=False))
