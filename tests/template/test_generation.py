@@ -95,14 +95,14 @@ def head_commit(directory: Path) -> str:
     ).stdout.strip()
 
 
-def service_headings() -> list[str]:
-    """The root README's headings that are not template-only: the service's sections."""
-    text = re.sub(
-        r"^<!-- template-only -->\n.*?^<!-- /template-only -->\n",
-        "",
-        (ROOT / "README.md").read_text(),
-        flags=re.MULTILINE | re.DOTALL,
-    )
+def service_headings(*, organizations: bool = False) -> list[str]:
+    """The root README's headings that are not template-only: the service's sections (with
+    tenancy=user, the default, less those on organizations)."""
+    text = (ROOT / "README.md").read_text()
+    for block in ("template-only", *([] if organizations else ["organizations"])):
+        text = re.sub(
+            rf"^<!-- {block} -->\n.*?^<!-- /{block} -->\n", "", text, flags=re.MULTILINE | re.DOTALL
+        )
     return re.findall(r"^##+ .*$", text, flags=re.MULTILINE)
 
 
@@ -528,5 +528,8 @@ def test_tenancy_organization_gives_the_entities_to_organizations(generate):
         in (items / "dependencies.py").read_text()
     )
     assert "organization" not in (project / "modules/tags/models.py").read_text()
+    headings = re.findall(r"^##+ .*$", (project / "README.md").read_text(), flags=re.MULTILINE)
+    assert headings == service_headings(organizations=True)
+    assert "## Teams: organizations, roles and invitations" in headings
     # The entity template keeps its organizations' branch: `make entity owned=org` works there.
     assert "in_organization" in (project / "scaffold/templates/module/router.py.jinja").read_text()
