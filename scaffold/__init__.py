@@ -17,7 +17,7 @@ from scaffold.fields import EXAMPLE_FIELDS, parse_fields
 from scaffold.names import Names, ScaffoldError
 from scaffold.ownership import Ownership
 
-__all__ = ["Ownership", "ScaffoldError", "remove", "scaffold"]
+__all__ = ["Ownership", "ScaffoldError", "referred_to_by", "remove", "scaffold"]
 
 
 def scaffold(
@@ -47,6 +47,16 @@ def scaffold(
     return list(planned)
 
 
+def referred_to_by(root: Path, table: str) -> list[str]:
+    """The other modules whose models hold a foreign key to `table`."""
+    key = f'foreign_key="{table}.id"'
+    return [
+        models.parent.name
+        for models in sorted((root / "modules").glob("*/models.py"))
+        if models.parent.name != table and key in models.read_text()
+    ]
+
+
 def remove(root: Path, name: str, dry_run: bool = False) -> list[Path]:
     """Remove an entity that has not been migrated yet: its module, its tests and the revision
     that creates its table (later revisions are chained onto its parent). Returns the paths
@@ -58,6 +68,8 @@ def remove(root: Path, name: str, dry_run: bool = False) -> list[Path]:
     module, tests = root / "modules" / name, root / "tests" / name
     if not module.is_dir():
         raise ScaffoldError(f"modules/{name} does not exist")
+    if referring := referred_to_by(root, name):
+        raise ScaffoldError(f"{', '.join(referring)} refer to {name}: remove them first")
     revisions = migration.unlink(root, name)
     doomed = [module, *([tests] if tests.exists() else []), *revisions]
     if not dry_run:

@@ -125,3 +125,16 @@ def test_a_name_the_template_uses_elsewhere_is_fine(project: Path, name: str):
     before = files_of(project)
     assert Path("modules", name, "router.py") in scaffold(project, name, dry_run=True)
     assert files_of(project) == before
+
+
+def test_a_table_another_entity_refers_to_is_not_removed(project: Path):
+    scaffold(project, "sample_notes", fields="body:str")
+    scaffold(project, "sample_lines", fields="sample_note_id:ref:sample_notes")
+    try:
+        before = files_of(project)
+        with pytest.raises(ScaffoldError, match="sample_lines refer to sample_notes: remove them first"):
+            remove(project, "sample_notes")
+        assert files_of(project) == before
+    finally:
+        remove(project, "sample_lines")
+        remove(project, "sample_notes")
