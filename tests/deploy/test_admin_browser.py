@@ -137,12 +137,21 @@ def search(browser: WebDriver, words: str) -> None:
 
 
 def click_row_action(browser: WebDriver, action: str) -> str:
-    """Press a row's button; the message the page then shows."""
+    """Press a row's button; the message the page it leads to shows. The page before may show
+    the last action's message: wait for it to be replaced (the post redirects), then read the
+    new one, again if that page is still being rebuilt (a stale element on a loaded machine)."""
+    before = browser.find_element(By.TAG_NAME, "html")
     wait_for(browser, f"#row-actions button[value={action}]").click()
-    toast = WebDriverWait(browser, WAIT_SECONDS).until(
-        ec.visibility_of_element_located((By.CSS_SELECTOR, ".admin-toast .toast-body"))
-    )
-    return str(toast.text)
+    WebDriverWait(browser, WAIT_SECONDS).until(ec.staleness_of(before))
+
+    def message(browser: WebDriver) -> str | bool:
+        try:
+            toast = browser.find_element(By.CSS_SELECTOR, ".admin-toast .toast-body")
+            return str(toast.text) if toast.is_displayed() else False
+        except (StaleElementReferenceException, NoSuchElementException):
+            return False
+
+    return str(WebDriverWait(browser, WAIT_SECONDS).until(message))
 
 
 def screenshot(browser: WebDriver, tmp_path: Path, name: str) -> None:
