@@ -1,8 +1,10 @@
 """Fixtures for the organizations tests."""
 
+import uuid
+
 import pytest
 
-from tests.organizations.helpers import URL
+from tests.organizations.helpers import URL, add_member
 
 
 @pytest.fixture
@@ -11,3 +13,15 @@ async def organization(client, user_headers):
     r = await client.post(URL, json={"name": "Acme"}, headers=user_headers)
     assert r.status_code == 201, r.text
     return r.json()
+
+
+@pytest.fixture
+def member_of(db, organization, make_user, headers_for):
+    """A new account that is a member of `organization` with the given role: (user, headers)."""
+
+    def make(role):
+        member = make_user()
+        add_member(db, uuid.UUID(organization["id"]), member.id, role)
+        return member, headers_for(member)
+
+    return make

@@ -3,9 +3,10 @@ and the invitation link a test reads from the mail."""
 
 import uuid
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from core.db import metadata
+from modules.organizations.models import Membership
 from tests.auth.lifecycle import Outbox
 from tests.helpers import insert_row
 
@@ -35,3 +36,14 @@ def add_organization(session: Session, name: str = "Acme") -> uuid.UUID:
 def invitation_token(outbox: Outbox, email: str) -> str:
     """The token of the last invitation link mailed to `email`."""
     return outbox.token(email, INVITATION_PATH)
+
+
+def role_of(session: Session, organization: dict[str, str], user_id: uuid.UUID) -> str | None:
+    """The role `user_id` holds in the organization (as the API returned it) now, or None."""
+    session.expire_all()
+    membership = session.exec(
+        select(Membership).where(
+            Membership.organization_id == uuid.UUID(organization["id"]), Membership.user_id == user_id
+        )
+    ).first()
+    return membership.role if membership else None

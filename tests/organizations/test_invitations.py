@@ -14,7 +14,7 @@ from modules.organizations.models import Invitation, Membership
 from modules.organizations.service import ABOVE_YOURS, ALREADY_MEMBER, NOT_YOURS, UNVERIFIED
 from tests.auth.lifecycle import VERIFY_PATH
 from tests.helpers import PASSWORD, TEST_SECRET_KEY
-from tests.organizations.helpers import ACCEPT, INVITATION_PATH, URL, add_member, invitation_token
+from tests.organizations.helpers import ACCEPT, INVITATION_PATH, URL, add_member, invitation_token, role_of
 
 BOB = "bob@example.com"
 INVALID = {"detail": "Invalid invitation link", "code": "link_invalid"}
@@ -40,16 +40,6 @@ async def invite(client, headers, organization, email=BOB, role="member"):
 
 async def accept(client, headers, token):
     return await client.post(ACCEPT, json={"token": token}, headers=headers)
-
-
-def role_in(db, organization, user):
-    db.expire_all()
-    membership = db.exec(
-        select(Membership).where(
-            Membership.organization_id == uuid.UUID(organization["id"]), Membership.user_id == user.id
-        )
-    ).first()
-    return membership and membership.role
 
 
 def pending(db):
@@ -89,7 +79,7 @@ async def test_the_invited_account_accepts_and_joins_with_the_role(
     r = await accept(client, bob_headers, invitation_token(outbox, BOB))
     assert r.status_code == 200, r.text
     assert (r.json()["id"], r.json()["name"], r.json()["role"]) == (organization["id"], "Acme", "admin")
-    assert role_in(db, organization, bob) == "admin"
+    assert role_of(db, organization, bob.id) == "admin"
     assert pending(db) == []
     r = await client.get(f"{URL}/{organization['id']}", headers=bob_headers)
     assert (r.status_code, r.json()["role"]) == (200, "admin")
@@ -102,7 +92,7 @@ async def test_an_address_invited_in_another_case_is_the_same_address(
     assert invitation["email"] == BOB
     r = await accept(client, bob_headers, invitation_token(outbox, BOB))
     assert r.status_code == 200, r.text
-    assert role_in(db, organization, bob) == "member"
+    assert role_of(db, organization, bob.id) == "member"
 
 
 async def test_another_account_cannot_accept_and_the_link_still_works_for_the_invited_one(
@@ -113,13 +103,13 @@ async def test_another_account_cannot_accept_and_the_link_still_works_for_the_in
     mallory = make_user("mallory@example.com", is_verified=True)
     r = await accept(client, headers_for(mallory), token)
     assert (r.status_code, r.json()) == (403, {"detail": NOT_YOURS, "code": "forbidden"})
-    assert role_in(db, organization, mallory) is None
+    assert role_of(db, organization, mallory.id) is None
     # The inviter is signed in, verified, and allowed in already; they cannot use it either.
     r = await accept(client, user_headers, token)
     assert r.status_code == 403, r.text
     assert len(pending(db)) == 1
     assert (await accept(client, bob_headers, token)).status_code == 200
-    assert role_in(db, organization, bob) == "member"
+    assert role_of(db, organization, bob.id) == "member"
 
 
 async def test_a_link_works_once(client, user_headers, organization, outbox, db, bob, bob_headers):
@@ -134,7 +124,7 @@ async def test_a_link_works_once(client, user_headers, organization, outbox, db,
     ).status_code == 204
     r = await accept(client, bob_headers, token)
     assert (r.status_code, r.json()) == (400, INVALID)
-    assert role_in(db, organization, bob) is None
+    assert role_of(db, organization, bob.id) is None
 
 
 async def test_an_expired_link_is_refused(client, user_headers, organization, outbox, db, bob, bob_headers):
@@ -143,7 +133,7 @@ async def test_an_expired_link_is_refused(client, user_headers, organization, ou
     expired = resigned(token, exp=int((datetime.now(UTC) - timedelta(seconds=1)).timestamp()))
     r = await accept(client, bob_headers, expired)
     assert (r.status_code, r.json()["code"]) == (400, "link_expired")
-    assert role_in(db, organization, bob) is None
+    assert role_of(db, organization, bob.id) is None
 
 
 async def test_a_revoked_link_is_refused(client, user_headers, organization, outbox, db, bob, bob_headers):
@@ -152,7 +142,7 @@ async def test_a_revoked_link_is_refused(client, user_headers, organization, out
     assert (await client.delete(url, headers=user_headers)).status_code == 204
     r = await accept(client, bob_headers, invitation_token(outbox, BOB))
     assert (r.status_code, r.json()) == (400, INVALID)
-    assert role_in(db, organization, bob) is None
+    assert role_of(db, organization, bob.id) is None
     assert pending(db) == []
     r = await client.delete(url, headers=user_headers)
     assert (r.status_code, r.json()) == (404, {"detail": "Invitation not found", "code": "not_found"})
@@ -182,9 +172,9 @@ async def test_inviting_again_replaces_the_pending_invitation(
     assert [(i["id"], i["role"]) for i in r.json()["items"]] == [(first["id"], "viewer")]
     r = await accept(client, bob_headers, old)
     assert (r.status_code, r.json()) == (400, INVALID)
-    assert role_in(db, organization, bob) is None
+    assert role_of(db, organization, bob.id) is None
     assert (await accept(client, bob_headers, new)).status_code == 200
-    assert role_in(db, organization, bob) == "viewer"
+    assert role_of(db, organization, bob.id) == "viewer"
 
 
 @pytest.mark.parametrize("claims", [{"nonce": "guessed"}, {"nonce": None}, {"sub": "not-a-uuid"}])
@@ -194,7 +184,7 @@ async def test_a_link_whose_claims_were_changed_is_refused(
     await invite(client, user_headers, organization)
     r = await accept(client, bob_headers, resigned(invitation_token(outbox, BOB), **claims))
     assert (r.status_code, r.json()) == (400, INVALID)
-    assert role_in(db, organization, bob) is None
+    assert role_of(db, organization, bob.id) is None
 
 
 async def test_a_link_for_another_invitation_id_is_refused(
@@ -231,13 +221,12 @@ async def test_accepting_takes_a_signed_in_account(client, user_headers, organiz
     assert len(pending(db)) == 1
 
 
-async def test_an_admin_cannot_invite_as_owner(client, organization, make_user, headers_for, db, outbox):
-    admin = make_user()
-    add_member(db, uuid.UUID(organization["id"]), admin.id, "admin")
+async def test_an_admin_cannot_invite_as_owner(client, organization, member_of, db, outbox):
+    _, admin_headers = member_of("admin")
     r = await client.post(
         f"{URL}/{organization['id']}/invitations",
         json={"email": BOB, "role": "owner"},
-        headers=headers_for(admin),
+        headers=admin_headers,
     )
     assert (r.status_code, r.json()) == (403, {"detail": ABOVE_YOURS, "code": "forbidden"})
     assert pending(db) == []
@@ -252,19 +241,18 @@ async def test_an_inviter_grants_up_to_their_own_role(
     add_member(db, uuid.UUID(organization["id"]), caller.id, inviter)
     await invite(client, headers_for(caller), organization, role=role)
     assert (await accept(client, bob_headers, invitation_token(outbox, BOB))).status_code == 200
-    assert role_in(db, organization, bob) == role
+    assert role_of(db, organization, bob.id) == role
 
 
 async def test_an_admin_cannot_replace_an_owners_invitation_with_its_role(
-    client, user_headers, user, organization, make_user, headers_for, db, outbox
+    client, user_headers, user, organization, member_of, db, outbox
 ):
     await invite(client, user_headers, organization, role="owner")
-    admin = make_user()
-    add_member(db, uuid.UUID(organization["id"]), admin.id, "admin")
+    _, admin_headers = member_of("admin")
     r = await client.post(
         f"{URL}/{organization['id']}/invitations",
         json={"email": BOB, "role": "owner"},
-        headers=headers_for(admin),
+        headers=admin_headers,
     )
     assert r.status_code == 403, r.text
     [row] = pending(db)
@@ -278,7 +266,7 @@ async def test_an_unverified_account_with_the_address_is_refused(
     await invite(client, user_headers, organization)
     r = await accept(client, headers_for(unverified), invitation_token(outbox, BOB))
     assert (r.status_code, r.json()) == (403, {"detail": UNVERIFIED, "code": "forbidden"})
-    assert role_in(db, organization, unverified) is None
+    assert role_of(db, organization, unverified.id) is None
     assert len(pending(db)) == 1
 
 

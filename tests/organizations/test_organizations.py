@@ -11,7 +11,7 @@ from core.schemas import MAX_OFFSET
 from modules.organizations.models import Invitation, Membership, Organization
 from modules.organizations.service import ABOVE_YOURS, LAST_OWNER, OWNERS_ONLY
 from tests.helpers import PASSWORD, delete_row
-from tests.organizations.helpers import URL, add_member
+from tests.organizations.helpers import URL, add_member, role_of
 
 LAST_OWNER_ERROR = {"detail": LAST_OWNER, "code": "conflict"}
 ABOVE_YOURS_ERROR = {"detail": ABOVE_YOURS, "code": "forbidden"}
@@ -22,28 +22,6 @@ async def create(client, headers, name="Acme"):
     r = await client.post(URL, json={"name": name}, headers=headers)
     assert r.status_code == 201, r.text
     return r.json()
-
-
-@pytest.fixture
-def member_of(db, organization, make_user, headers_for):
-    """A new account that is a member of `organization` with the given role: (user, headers)."""
-
-    def make(role):
-        member = make_user()
-        add_member(db, uuid.UUID(organization["id"]), member.id, role)
-        return member, headers_for(member)
-
-    return make
-
-
-def role_of(db, organization, user_id):
-    db.expire_all()
-    membership = db.exec(
-        select(Membership).where(
-            Membership.organization_id == uuid.UUID(organization["id"]), Membership.user_id == user_id
-        )
-    ).first()
-    return membership and membership.role
 
 
 async def test_the_creator_is_the_first_owner(client, user_headers, user, db):
