@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from core import metrics
-from core.admin.security import CSRFMiddleware
+from core.admin.security import CSRFMiddleware, PathsOnlyMiddleware
 from core.config import Settings
 from core.errors import RateLimitedError
 from core.ratelimit import enforce_rate_limit
@@ -86,7 +86,8 @@ class AdminAuth(AuthenticationBackend):
 
     def __init__(self, *, settings: Settings, sign_in: SignIn, engine: Engine) -> None:
         # Not super().__init__(): it adds a session middleware of sqladmin's choosing; this one
-        # sets the cookie's flags and lifetime, and checks the form token inside it.
+        # sets the cookie's flags and lifetime, checks the form token inside it, and innermost
+        # hands sqladmin a request it can build no absolute URL from (core.admin.security).
         self.settings, self.sign_in, self.engine = settings, sign_in, engine
         self.lifetime = settings.ADMIN_SESSION_EXPIRE_MINUTES * 60
         self.middlewares = [
@@ -100,6 +101,7 @@ class AdminAuth(AuthenticationBackend):
                 https_only=settings.ENVIRONMENT == "production",
             ),
             Middleware(CSRFMiddleware),
+            Middleware(PathsOnlyMiddleware),
         ]
 
     async def login(self, request: Request) -> Response | bool:
