@@ -11,13 +11,11 @@ from core.config import Settings
 from core.db import utcnow
 from core.errors import UnauthorizedError
 from core.security import TokenType, create_token, verify_password
-from modules.auth.models import IP_ADDRESS_MAX_LENGTH, NO_REFRESH_TOKEN, USER_AGENT_MAX_LENGTH, AuthSession
+from modules.auth.models import IP_ADDRESS_MAX_LENGTH, USER_AGENT_MAX_LENGTH, AuthSession
 from modules.auth.schemas import TokenPair
 from modules.users.api import User, get_user, get_user_by_email, sign_out_everywhere
 
 INVALID_REFRESH_TOKEN = "Invalid or expired refresh token"
-# How stale an /admin sign-in's "last used" may grow: its pages write it at most this often.
-ADMIN_SESSION_TOUCH = timedelta(minutes=1)
 
 
 def _fingerprint(token: str) -> str:
@@ -74,24 +72,21 @@ def start_session(
     """A new login."""
     session_id = uuid.uuid4()
     issued = _issue(user_id=user.id, session_id=session_id, settings=settings)
-    _open(
-        session,
-        AuthSession(
-            id=session_id,
-            user_id=user.id,
-            refresh_token_hash=issued.refresh_token_hash,
-            expires_at=issued.expires_at,
-        ),
-        user_agent,
-        ip_address,
+    auth_session = AuthSession(
+        id=session_id,
+        user_id=user.id,
+        refresh_token_hash=issued.refresh_token_hash,
+        expires_at=issued.expires_at,
     )
+    add_session(session=session, auth_session=auth_session, user_agent=user_agent, ip_address=ip_address)
     return issued.tokens
 
 
-def _open(
-    session: Session, auth_session: AuthSession, user_agent: str | None, ip_address: str | None
+def add_session(
+    *, session: Session, auth_session: AuthSession, user_agent: str | None, ip_address: str | None
 ) -> None:
-    """Save a new session. The user's dead sessions are deleted on the way, so their rows stay few."""
+    """Save a new session, with the client it started from. The user's dead sessions are deleted
+    on the way, so their rows stay few."""
     prune_sessions(session=session, user_id=auth_session.user_id)
     # Both come from the client as it likes (a proxy header, a socket path): cut to fit.
     auth_session.user_agent = user_agent[:USER_AGENT_MAX_LENGTH] if user_agent else None
@@ -109,7 +104,6 @@ def _live_session(session: Session, claims: dict[str, Any]) -> AuthSession:
     auth_session = session.get(AuthSession, session_id)
     if (
         auth_session is None
-        or auth_session.is_admin_sign_in
         or str(auth_session.user_id) != claims["sub"]
         or auth_session.revoked_at is not None
         or auth_session.expires_at <= utcnow()
@@ -125,11 +119,10 @@ def _revoke(session: Session, auth_session: AuthSession) -> None:
 
 
 def _live(user: User) -> list[Any]:
-    """What makes one of the user's logins usable: not revoked, not expired, not older than the
-    password. A sign-in to /admin is no login of the API's: /admin lists and ends those."""
+    """What makes one of the user's sessions usable: not revoked, not expired, not older than
+    the password."""
     return [
         col(AuthSession.user_id) == user.id,
-        col(AuthSession.refresh_token_hash) != NO_REFRESH_TOKEN,
         col(AuthSession.revoked_at).is_(None),
         col(AuthSession.expires_at) > utcnow(),
         col(AuthSession.created_at) >= user.password_changed_at,
@@ -146,54 +139,6 @@ def list_sessions(*, session: Session, user: User) -> list[AuthSession]:
 
 def get_live_session(*, session: Session, user: User, session_id: uuid.UUID) -> AuthSession | None:
     return session.exec(select(AuthSession).where(col(AuthSession.id) == session_id, *_live(user))).first()
-
-
-def start_admin_session(
-    *,
-    session: Session,
-    user_id: uuid.UUID,
-    lifetime: timedelta,
-    user_agent: str | None,
-    ip_address: str | None,
-) -> uuid.UUID:
-    """A sign-in to /admin: a session without a refresh token, which its cookie names."""
-    auth_session = AuthSession(
-        id=uuid.uuid4(), user_id=user_id, refresh_token_hash=NO_REFRESH_TOKEN, expires_at=utcnow() + lifetime
-    )
-    auth_session_id = auth_session.id
-    _open(session, auth_session, user_agent, ip_address)
-    return auth_session_id
-
-
-def admin_session_user(*, session: Session, auth_session_id: uuid.UUID) -> User | None:
-    """The account of a sign-in to /admin that still holds: not ended, not expired, not older
-    than the account's password (so not signed out everywhere). Marks it used, now and then."""
-    auth_session = session.get(AuthSession, auth_session_id)
-    if (
-        auth_session is None
-        or not auth_session.is_admin_sign_in
-        or auth_session.revoked_at is not None
-        or auth_session.expires_at <= utcnow()
-    ):
-        return None
-    user_id, signed_in_at = auth_session.user_id, auth_session.created_at
-    if utcnow() - auth_session.last_used_at > ADMIN_SESSION_TOUCH:
-        auth_session.last_used_at = utcnow()
-        session.add(auth_session)
-        session.commit()  # before the account is read: a commit expires what the session holds
-    user = get_user(session=session, user_id=user_id)
-    return user if user is not None and signed_in_at >= user.password_changed_at else None
-
-
-def end_admin_session(*, session: Session, auth_session_id: uuid.UUID) -> uuid.UUID | None:
-    """Sign out of /admin: the sign-in ends on the server, for any copy of its cookie too.
-    Returns whose it was; None if it had ended already."""
-    auth_session = session.get(AuthSession, auth_session_id)
-    if auth_session is None or not auth_session.is_admin_sign_in or auth_session.revoked_at is not None:
-        return None
-    user_id = auth_session.user_id
-    _revoke(session, auth_session)
-    return user_id
 
 
 def revoke_session(*, session: Session, auth_session: AuthSession) -> None:

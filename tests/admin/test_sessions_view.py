@@ -60,3 +60,13 @@ async def test_an_admin_sign_in_is_marked_used_by_its_pages(client, token, db, s
     assert (await client.get("/admin/user/list")).status_code == 200
     db.refresh(admin_sign_in)
     assert admin_sign_in.last_used_at > an_hour_ago + timedelta(minutes=59)
+
+
+async def test_each_session_says_where_it_signs_in_and_no_hash_is_shown(client, token, db, user, settings):
+    sign_in(db, user, settings, "Phone")
+    (login,) = db.exec(select(AuthSession).where(AuthSession.user_id == user.id)).all()
+    page = (await client.get("/admin/auth-session/list")).text
+    cells = re.findall(r"<td>\s*(/admin|API)\s*</td>", page)
+    assert sorted(cells) == ["/admin", "API"]  # root's sign-in here, and alice's login
+    assert login.refresh_token_hash not in page
+    assert login.refresh_token_hash not in (await client.get(f"/admin/auth-session/details/{login.id}")).text

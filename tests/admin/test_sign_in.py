@@ -10,7 +10,8 @@ from sqlmodel import select
 
 from core import discovery
 from core.security import TokenType, create_token
-from modules.auth.models import NO_REFRESH_TOKEN, AuthSession
+from modules.auth.admin import NO_REFRESH_TOKEN
+from modules.auth.models import AuthSession
 from modules.users.models import User
 from tests.admin.helpers import SAME_ORIGIN, form_token, sign_in_to_admin
 from tests.helpers import PASSWORD, app_client
@@ -205,29 +206,53 @@ async def test_a_sign_in_is_a_sign_in_session_that_ends_there(app, client, super
     assert r.headers["location"].endswith("/admin/login")
 
 
-async def test_an_admin_sign_in_refreshes_no_token_and_is_not_among_the_apis_sessions(
-    client, db, superuser, superuser_headers, settings
-):
-    await sign_in_to_admin(client, superuser)
-    (admin_sign_in,) = db.exec(
+def admin_sign_in_of(db, user: User) -> AuthSession:
+    db.expire_all()
+    (found,) = db.exec(
         select(AuthSession).where(
-            AuthSession.user_id == superuser.id, AuthSession.refresh_token_hash == NO_REFRESH_TOKEN
+            AuthSession.user_id == user.id, AuthSession.refresh_token_hash == NO_REFRESH_TOKEN
         )
     ).all()
+    return found
+
+
+async def test_a_sign_in_is_a_session_of_the_account_that_lasts_admin_session_expire_minutes(
+    client, db, superuser
+):
+    await sign_in_to_admin(client, superuser)
+    admin_sign_in = admin_sign_in_of(db, superuser)
     assert admin_sign_in.revoked_at is None
     assert admin_sign_in.user_agent == client.headers["user-agent"]
     lifetime = admin_sign_in.expires_at - admin_sign_in.created_at
-    assert abs(lifetime - timedelta(minutes=480)) < timedelta(seconds=5)  # ADMIN_SESSION_EXPIRE_MINUTES
-    # It has no refresh token; one made for it with the service's own key is refused all the same.
+    assert abs(lifetime - timedelta(minutes=480)) < timedelta(seconds=5)
+    await client.get("/admin/logout")
+    assert admin_sign_in_of(db, superuser).revoked_at is not None
+
+
+async def test_a_sign_in_refreshes_no_token(client, db, superuser, settings):
+    await sign_in_to_admin(client, superuser)
+    # It has none; one made for it with the service's own key is refused all the same.
     forged, _ = create_token(
         subject=str(superuser.id),
         token_type=TokenType.REFRESH,
         secret=settings.secret_key,
         lifetime=timedelta(days=1),
-        claims={"sid": str(admin_sign_in.id)},
+        claims={"sid": str(admin_sign_in_of(db, superuser).id)},
     )
     r = await client.post("/api/v1/auth/refresh", json={"refresh_token": forged})
     assert r.status_code == 401
+
+
+async def test_its_owner_sees_a_sign_in_among_their_sessions_and_ends_it_there(
+    client, db, superuser, superuser_headers
+):
+    await sign_in_to_admin(client, superuser)
+    admin_sign_in = admin_sign_in_of(db, superuser)
     listed = (await client.get("/api/v1/auth/sessions", headers=superuser_headers)).json()
-    assert str(admin_sign_in.id) not in {auth_session["id"] for auth_session in listed}
-    assert (await client.get("/admin/user/list")).status_code == 200
+    (shown,) = [auth_session for auth_session in listed if auth_session["id"] == str(admin_sign_in.id)]
+    assert (shown["user_agent"], shown["current"]) == (client.headers["user-agent"], False)
+    r = await client.delete(f"/api/v1/auth/sessions/{admin_sign_in.id}", headers=superuser_headers)
+    assert r.status_code == 204
+    r = await client.get("/admin/user/list")
+    assert r.status_code == 302
+    assert r.headers["location"].endswith("/admin/login")
