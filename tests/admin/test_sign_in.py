@@ -10,7 +10,6 @@ from sqlmodel import select
 
 from core import discovery
 from core.security import TokenType, create_token
-from modules.auth.admin import NO_REFRESH_TOKEN
 from modules.auth.models import AuthSession
 from modules.users.models import User
 from tests.admin.helpers import SAME_ORIGIN, form_token, sign_in_to_admin
@@ -206,11 +205,12 @@ async def test_a_sign_in_is_a_sign_in_session_that_ends_there(app, client, super
     assert r.headers["location"].endswith("/admin/login")
 
 
-def admin_sign_in_of(db, user: User) -> AuthSession:
+def admin_sign_in_of(db, user: User, client) -> AuthSession:
+    """The session that signing in to /admin with `client` (its user agent) started."""
     db.expire_all()
     (found,) = db.exec(
         select(AuthSession).where(
-            AuthSession.user_id == user.id, AuthSession.refresh_token_hash == NO_REFRESH_TOKEN
+            AuthSession.user_id == user.id, AuthSession.user_agent == client.headers["user-agent"]
         )
     ).all()
     return found
@@ -220,13 +220,12 @@ async def test_a_sign_in_is_a_session_of_the_account_that_lasts_admin_session_ex
     client, db, superuser
 ):
     await sign_in_to_admin(client, superuser)
-    admin_sign_in = admin_sign_in_of(db, superuser)
+    admin_sign_in = admin_sign_in_of(db, superuser, client)
     assert admin_sign_in.revoked_at is None
-    assert admin_sign_in.user_agent == client.headers["user-agent"]
     lifetime = admin_sign_in.expires_at - admin_sign_in.created_at
     assert abs(lifetime - timedelta(minutes=480)) < timedelta(seconds=5)
     await client.get("/admin/logout")
-    assert admin_sign_in_of(db, superuser).revoked_at is not None
+    assert admin_sign_in_of(db, superuser, client).revoked_at is not None
 
 
 async def test_a_sign_in_refreshes_no_token(client, db, superuser, settings):
@@ -237,7 +236,7 @@ async def test_a_sign_in_refreshes_no_token(client, db, superuser, settings):
         token_type=TokenType.REFRESH,
         secret=settings.secret_key,
         lifetime=timedelta(days=1),
-        claims={"sid": str(admin_sign_in_of(db, superuser).id)},
+        claims={"sid": str(admin_sign_in_of(db, superuser, client).id)},
     )
     r = await client.post("/api/v1/auth/refresh", json={"refresh_token": forged})
     assert r.status_code == 401
@@ -247,7 +246,7 @@ async def test_its_owner_sees_a_sign_in_among_their_sessions_and_ends_it_there(
     client, db, superuser, superuser_headers
 ):
     await sign_in_to_admin(client, superuser)
-    admin_sign_in = admin_sign_in_of(db, superuser)
+    admin_sign_in = admin_sign_in_of(db, superuser, client)
     listed = (await client.get("/api/v1/auth/sessions", headers=superuser_headers)).json()
     (shown,) = [auth_session for auth_session in listed if auth_session["id"] == str(admin_sign_in.id)]
     assert (shown["user_agent"], shown["current"]) == (client.headers["user-agent"], False)
