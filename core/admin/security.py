@@ -76,7 +76,7 @@ class PathsOnlyMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # A copy: what runs outside (the access log, the metrics) sees the request as it came.
+        # A copy: what runs outside (the access log, the tracing) sees the request as it came...
         hostless = {
             **scope,
             "headers": [(name, value) for name, value in scope["headers"] if name != b"host"],
@@ -84,6 +84,8 @@ class PathsOnlyMiddleware:
             "router": _PathsRouter(scope.get("router") or scope["app"]),
         }
         await self.app(hostless, receive, send)
+        # ...and the route sqladmin's router matched, which the metrics label the request by.
+        scope.update({key: hostless[key] for key in ("route", "endpoint") if key in hostless})
 
 
 class _PathsRouter:
