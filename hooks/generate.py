@@ -57,6 +57,7 @@ ADMIN_PATHS = (
     "core/admin",
     "tests/admin",
     "tests/deploy/test_admin_browser.py",
+    "tests/organizations/test_admin.py",
     "scaffold/templates/module/admin.py.jinja",
     "docs/admin.png",
 )

@@ -2,20 +2,21 @@
 
 Only an active superuser gets in; a wrong password, an unknown address, a deactivated account and
 one that is not a superuser all get the same refusal, and every attempt counts against the API's
-login limit (RATE_LIMIT_LOGIN, per client address). The session is a signed cookie (starlette's
-session middleware: HttpOnly, SameSite=Strict, path /admin, Secure in production) holding the
-account's id and the time it signed in. Every request reloads the account: it must still be an
-active superuser whose sign-ins have not been ended since (password changed or reset, signed out
-everywhere, deactivated), the comparison an access token's `iat` gets. The session also ends
-ADMIN_SESSION_EXPIRE_MINUTES after sign-in, however busy it has been.
+login limit (RATE_LIMIT_LOGIN, per client address). A sign-in is a sign-in session of the module
+that hands over `sign_in` (the auth module's, beside its API logins), kept on the server: the
+cookie (starlette's signed session: HttpOnly, SameSite=Strict, path /admin, Secure in
+production) holds only its id. Every request loads it: it must not have been ended (signed out
+here, ended in the sign-in sessions view, or with every sign-in of the account: a password
+change or reset, signing out everywhere, a deactivation) nor expired, ADMIN_SESSION_EXPIRE_MINUTES
+after sign-in however busy it has been, and its account must still be an active superuser. So
+signing out ends it for every copy of the cookie, not only the browser's.
 """
 
 import hashlib
 import hmac
-import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import timedelta
 from typing import Any, Protocol
 
 import structlog
@@ -30,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from core import metrics
-from core.admin.security import CSRFMiddleware
+from core.admin.security import CSRFMiddleware, PathsOnlyMiddleware
 from core.config import Settings
 from core.errors import RateLimitedError
 from core.ratelimit import enforce_rate_limit
@@ -39,7 +40,8 @@ log = structlog.get_logger("core.admin")
 
 PATH = "/admin"
 COOKIE = "admin_session"
-USER_ID, SIGNED_IN_AT = "user_id", "signed_in_at"
+# The cookie's key holding the sign-in session's id.
+AUTH_SESSION = "auth_session_id"
 # What the login form takes, as the API's login form does: longer is refused unread.
 MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH = 320, 1024
 
@@ -53,25 +55,47 @@ class Operator(Protocol):
     def is_active(self) -> bool: ...
     @property
     def is_superuser(self) -> bool: ...
-    @property
-    def password_changed_at(self) -> datetime: ...
 
 
 class Authenticate(Protocol):
     def __call__(self, *, session: Session, email: str, password: str, rounds: int) -> Operator | None: ...
 
 
-class LoadAccount(Protocol):
-    def __call__(self, *, session: Session, user_id: uuid.UUID) -> Operator | None: ...
+class StartSignIn(Protocol):
+    """Start a sign-in session for the account, lasting `lifetime`; return its id."""
+
+    def __call__(
+        self,
+        *,
+        session: Session,
+        user_id: uuid.UUID,
+        lifetime: timedelta,
+        user_agent: str | None,
+        ip_address: str | None,
+    ) -> uuid.UUID: ...
+
+
+class LoadSignIn(Protocol):
+    """The account of a sign-in session that has been neither ended nor outlived, or None."""
+
+    def __call__(self, *, session: Session, auth_session_id: uuid.UUID) -> Operator | None: ...
+
+
+class EndSignIn(Protocol):
+    """End a sign-in session; return its account's id, None when it had ended already."""
+
+    def __call__(self, *, session: Session, auth_session_id: uuid.UUID) -> uuid.UUID | None: ...
 
 
 @dataclass(frozen=True)
 class SignIn:
-    """How /admin checks a password and reloads an account: the auth and users modules' own
-    functions, which one module's `admin.py` hands over as `sign_in`."""
+    """How /admin checks a password and starts, loads and ends a sign-in: the auth module's own
+    functions, which its `admin.py` hands over as `sign_in`."""
 
     authenticate: Authenticate
-    load: LoadAccount
+    start: StartSignIn
+    load: LoadSignIn
+    end: EndSignIn
 
 
 def _signing_key(settings: Settings) -> str:
@@ -86,20 +110,22 @@ class AdminAuth(AuthenticationBackend):
 
     def __init__(self, *, settings: Settings, sign_in: SignIn, engine: Engine) -> None:
         # Not super().__init__(): it adds a session middleware of sqladmin's choosing; this one
-        # sets the cookie's flags and lifetime, and checks the form token inside it.
+        # sets the cookie's flags and lifetime, checks the form token inside it, and innermost
+        # hands sqladmin a request it can build no absolute URL from (core.admin.security).
         self.settings, self.sign_in, self.engine = settings, sign_in, engine
-        self.lifetime = settings.ADMIN_SESSION_EXPIRE_MINUTES * 60
+        self.lifetime = timedelta(minutes=settings.ADMIN_SESSION_EXPIRE_MINUTES)
         self.middlewares = [
             Middleware(
                 SessionMiddleware,
                 secret_key=_signing_key(settings),
                 session_cookie=COOKIE,
-                max_age=max(1, round(self.lifetime)),
+                max_age=max(1, round(self.lifetime.total_seconds())),
                 path=PATH,
                 same_site="strict",
                 https_only=settings.ENVIRONMENT == "production",
             ),
             Middleware(CSRFMiddleware),
+            Middleware(PathsOnlyMiddleware),
         ]
 
     async def login(self, request: Request) -> Response | bool:
@@ -116,10 +142,13 @@ class AdminAuth(AuthenticationBackend):
             metrics.login_failed()
             log.info("admin_sign_in_refused")
             return False
+        auth_session_id = await run_in_threadpool(
+            self._start, operator, _auth_session_id(request.session), request
+        )
         # A new session: nothing from before the sign-in (its form token included) carries over.
         request.session.clear()
-        request.session.update({USER_ID: str(operator.id), SIGNED_IN_AT: time.time()})
-        log.info("admin_signed_in", admin_id=str(operator.id))
+        request.session[AUTH_SESSION] = str(auth_session_id)
+        log.info("admin_signed_in", admin_id=str(operator.id), auth_session_id=str(auth_session_id))
         return True
 
     def _check_password(self, request: Request, email: str, password: str) -> Operator | None:
@@ -132,17 +161,35 @@ class AdminAuth(AuthenticationBackend):
             )
         return operator if operator is not None and operator.is_superuser else None
 
+    def _start(self, operator: Operator, previous: uuid.UUID | None, request: Request) -> uuid.UUID:
+        with Session(self.engine) as session:
+            if previous is not None:  # signing in again in the same browser ends the sign-in before
+                self.sign_in.end(session=session, auth_session_id=previous)
+            return self.sign_in.start(
+                session=session,
+                user_id=operator.id,
+                lifetime=self.lifetime,
+                user_agent=request.headers.get("user-agent"),
+                ip_address=request.client.host if request.client else None,
+            )
+
     async def logout(self, request: Request) -> Response | bool:
-        log.info("admin_signed_out", admin_id=request.session.get(USER_ID))
+        admin_id = await run_in_threadpool(self._end, _auth_session_id(request.session))
+        log.info("admin_signed_out", admin_id=str(admin_id) if admin_id else None)
         request.session.clear()
         return False  # sqladmin then shows the sign-in page
 
+    def _end(self, auth_session_id: uuid.UUID | None) -> uuid.UUID | None:
+        if auth_session_id is None:
+            return None
+        with Session(self.engine) as session:
+            return self.sign_in.end(session=session, auth_session_id=auth_session_id)
+
     async def authenticate(self, request: Request) -> Response | bool:
-        operator = await run_in_threadpool(self._signed_in, dict(request.session))
+        operator = await run_in_threadpool(self._signed_in, _auth_session_id(request.session))
         if operator is None:
             # Ended: signing in again starts afresh. The form token stays, for the sign-in form.
-            for key in (USER_ID, SIGNED_IN_AT):
-                request.session.pop(key, None)
+            request.session.pop(AUTH_SESSION, None)
             return False
         request.state.admin = operator
         return True
@@ -150,22 +197,26 @@ class AdminAuth(AuthenticationBackend):
     async def get_user_id(self, request: Request) -> Any:
         return str(request.state.admin.id)
 
-    def _signed_in(self, session_data: dict[str, Any]) -> Operator | None:
-        """The session's account, if the session still holds: unexpired, and the account an active
-        superuser whose sign-ins have not been ended since."""
-        user_id, since = session_data.get(USER_ID), session_data.get(SIGNED_IN_AT)
-        if (
-            not isinstance(user_id, str)
-            or not isinstance(since, float)
-            or time.time() - since > self.lifetime
-        ):
-            return None
-        try:
-            account_id = uuid.UUID(user_id)
-        except ValueError:
+    def _signed_in(self, auth_session_id: uuid.UUID | None) -> Operator | None:
+        """The sign-in's account, if the sign-in holds and the account is an active superuser."""
+        if auth_session_id is None:
             return None
         with Session(self.engine) as session:
-            operator = self.sign_in.load(session=session, user_id=account_id)
-        if operator is None or not (operator.is_active and operator.is_superuser):
-            return None
-        return operator if since >= operator.password_changed_at.timestamp() else None
+            operator = self.sign_in.load(session=session, auth_session_id=auth_session_id)
+            if operator is not None and not (operator.is_active and operator.is_superuser):
+                # Ended for good: were the account made a superuser again, this cookie stays dead.
+                self.sign_in.end(session=session, auth_session_id=auth_session_id)
+                return None
+        return operator
+
+
+def _auth_session_id(cookie: dict[str, Any]) -> uuid.UUID | None:
+    """The sign-in session the cookie names, if any. The cookie is signed, so only this service
+    wrote it, but perhaps in another shape: before an upgrade, or before signing in."""
+    value = cookie.get(AUTH_SESSION)
+    if not isinstance(value, str):
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

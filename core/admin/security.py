@@ -7,14 +7,20 @@ service alone, nothing inline (the templates that sqladmin writes scripts into a
 (its `Origin`, or `Referer` when a browser sends no `Origin`) and carry the session's form token,
 in the `csrf_token` field or the `X-CSRF-Token` header (sqladmin's delete is a script's DELETE).
 The session cookie is SameSite=Strict as well: each layer alone would stop a forged post.
+
+No URL the pages or redirects hold is built from the Host header, which the client chooses: each
+is a path (`/admin/login`), which the browser resolves against the host it asked for. A forged
+Host (a proxy that passes any, a cache keyed without it) so never points a page, a sign-in form
+or a redirect at another site, and no public origin needs configuring.
 """
 
 import hmac
 import secrets
+from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import MutableHeaders, URLPath
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -55,6 +61,42 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class PathsOnlyMiddleware:
+    """Hands sqladmin the request without its Host header or server address, and with a router
+    whose URLs name no scheme: `request.url` (its sort, filter and page links) is then the path
+    and query, and `url_for` (every other link, form, asset and redirect) a path. Innermost:
+    the form check before it compares the request's origin with the Host."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # A copy: what runs outside (the access log, the tracing) sees the request as it came...
+        hostless = {
+            **scope,
+            "headers": [(name, value) for name, value in scope["headers"] if name != b"host"],
+            "server": None,
+            "router": _PathsRouter(scope.get("router") or scope["app"]),
+        }
+        await self.app(hostless, receive, send)
+        # ...and the route sqladmin's router matched, which the metrics label the request by.
+        scope.update({key: hostless[key] for key in ("route", "endpoint") if key in hostless})
+
+
+class _PathsRouter:
+    """What `request.url_for` asks for a route's URL: the router's path, without the protocol
+    that would make Starlette prefix it with a scheme."""
+
+    def __init__(self, router: Any) -> None:
+        self.router = router
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        return URLPath(str(self.router.url_path_for(name, **path_params)))
 
 
 def csrf_token(request: Request) -> str:

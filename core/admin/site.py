@@ -11,6 +11,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
 
 from core import discovery
 from core.admin.auth import PATH, AdminAuth, SignIn
@@ -41,6 +43,8 @@ def add_admin(app: FastAPI, *, settings: Settings, engine: Engine) -> None:
         # Beside sqladmin's own assets, under the same /admin/statics.
         static_files_kwargs={"directory": HERE / "static"},
     )
+    # The mount answers /admin/ and below; /admin itself would be the API's 404.
+    app.add_route(PATH, _to_the_site, include_in_schema=False)
     auth.templates = admin.templates
     admin.templates.env.globals["csrf_token"] = csrf_token
     # Rate limits read the settings and limiter off `request.app`: here, sqladmin's own app.
@@ -51,6 +55,11 @@ def add_admin(app: FastAPI, *, settings: Settings, engine: Engine) -> None:
         # and one process may build several apps (the tests do).
         admin.add_view(type(view.__name__, (view,), {"settings": settings}))
     _keep_refusals_out_of_error_logs()
+
+
+async def _to_the_site(request: Request) -> RedirectResponse:
+    # A path (the root path included), never built from the Host header (core.admin.security).
+    return RedirectResponse(f"{request.scope['path']}/", status_code=307)
 
 
 def _sign_in(modules: list[ModuleType]) -> SignIn:

@@ -42,6 +42,14 @@ class RowAction:
     run: Callable[..., str]
 
 
+def row_id(pk: str) -> uuid.UUID:
+    """A page's id as a row's; one that is no id at all is a missing page."""
+    try:
+        return uuid.UUID(pk)
+    except ValueError:
+        raise HTTPException(status_code=404) from None
+
+
 def row_action(label: str, *, when: Callable[[Any], bool] = lambda _row: True) -> Callable[[Method], Method]:
     """Offer the decorated method as a button on a row's page, where `when(row)` holds. It is
     called in a thread as `method(self, session=..., row=..., admin=...)` (`admin`: the signed-in
@@ -121,29 +129,31 @@ class AdminView(ModelView):
             raise HTTPException(status_code=404)
         admin, pk = request.state.admin, request.path_params["pk"]
 
-        def run() -> str:
+        def run() -> tuple[str, bool]:
             with self.session_maker() as session:
                 row = self.get_row(session, pk)
                 if not action.offered(row):
                     raise ServiceError(f"{action.label}: not for this row as it is now")
-                return action.run(self, session=session, row=row, admin=admin)
+                message = action.run(self, session=session, row=row, admin=admin)
+                return message, session.get(self.model, row_id(pk)) is not None
 
         try:
-            message = await run_in_threadpool(run)
+            message, kept = await run_in_threadpool(run)
         except ServiceError as exc:
             self.audit(request, action.name, pk, refused=exc.detail)
             Flash.error(request, exc.detail)
+            kept = True
         else:
             self.audit(request, action.name, pk)
             Flash.success(request, message)
-        return RedirectResponse(request.url_for("admin:details", identity=self.identity, pk=pk), 303)
+        # Back to the row's page; to the list if the action removed the row (a revoked invitation).
+        if kept:
+            return RedirectResponse(request.url_for("admin:details", identity=self.identity, pk=pk), 303)
+        return RedirectResponse(request.url_for("admin:list", identity=self.identity), 303)
 
     def get_row(self, session: Session, pk: str) -> Any:
         """The row of the page's id, or a 404."""
-        try:
-            row = session.get(self.model, uuid.UUID(pk))
-        except ValueError:
-            row = None
+        row = session.get(self.model, row_id(pk))
         if row is None:
             raise HTTPException(status_code=404)
         return row

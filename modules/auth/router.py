@@ -127,7 +127,7 @@ def confirm_password_reset(body: PasswordResetConfirm, session: SessionDep, sett
 
 @router.get("/sessions")
 def list_sessions(user: CurrentUser, current: CurrentSessionId, session: SessionDep) -> list[AuthSessionRead]:
-    """The caller's sessions that can still be refreshed; `current` marks this one."""
+    """The caller's sessions still in use; `current` marks this one."""
     return [
         AuthSessionRead.model_validate(auth_session, update={"current": auth_session.id == current})
         for auth_session in service.list_sessions(session=session, user=user)

@@ -69,23 +69,30 @@ def start_session(
     user_agent: str | None = None,
     ip_address: str | None = None,
 ) -> TokenPair:
-    """A new login. The user's dead sessions are deleted on the way, so their rows stay few."""
-    prune_sessions(session=session, user_id=user.id)
+    """A new login."""
     session_id = uuid.uuid4()
     issued = _issue(user_id=user.id, session_id=session_id, settings=settings)
-    session.add(
-        AuthSession(
-            id=session_id,
-            user_id=user.id,
-            refresh_token_hash=issued.refresh_token_hash,
-            expires_at=issued.expires_at,
-            # Both come from the client as it likes (a proxy header, a socket path): cut to fit.
-            user_agent=user_agent[:USER_AGENT_MAX_LENGTH] if user_agent else None,
-            ip_address=ip_address[:IP_ADDRESS_MAX_LENGTH] if ip_address else None,
-        )
+    auth_session = AuthSession(
+        id=session_id,
+        user_id=user.id,
+        refresh_token_hash=issued.refresh_token_hash,
+        expires_at=issued.expires_at,
     )
-    session.commit()
+    add_session(session=session, auth_session=auth_session, user_agent=user_agent, ip_address=ip_address)
     return issued.tokens
+
+
+def add_session(
+    *, session: Session, auth_session: AuthSession, user_agent: str | None, ip_address: str | None
+) -> None:
+    """Save a new session, with the client it started from. The user's dead sessions are deleted
+    on the way, so their rows stay few."""
+    prune_sessions(session=session, user_id=auth_session.user_id)
+    # Both come from the client as it likes (a proxy header, a socket path): cut to fit.
+    auth_session.user_agent = user_agent[:USER_AGENT_MAX_LENGTH] if user_agent else None
+    auth_session.ip_address = ip_address[:IP_ADDRESS_MAX_LENGTH] if ip_address else None
+    session.add(auth_session)
+    session.commit()
 
 
 def _live_session(session: Session, claims: dict[str, Any]) -> AuthSession:

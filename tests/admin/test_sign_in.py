@@ -1,14 +1,19 @@
 """Signing in to /admin: who gets in, the cookie that follows, and everything that ends it."""
 
+import re
 import time
+from datetime import timedelta
 from http.cookies import SimpleCookie
 
 import pytest
+from sqlmodel import select
 
 from core import discovery
+from core.security import TokenType, create_token
+from modules.auth.models import AuthSession
 from modules.users.models import User
 from tests.admin.helpers import SAME_ORIGIN, form_token, sign_in_to_admin
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, app_client
 
 REFUSAL = "Invalid credentials."
 
@@ -143,3 +148,110 @@ async def test_signing_in_shares_the_apis_login_limit(own_app, superuser):
         # Guessing through /admin buys no extra tries at the API's login, nor the other way round.
         form = {"username": superuser.email, "password": PASSWORD}
         assert (await client.post("/api/v1/auth/login", data=form)).status_code == 429
+
+
+def copied(client) -> dict[str, str]:
+    """The session cookie as someone who copied it out of the browser would send it."""
+    return {"Cookie": f"admin_session={client.cookies['admin_session']}"}
+
+
+async def test_a_copy_of_the_cookie_is_refused_once_signed_out(app, client, superuser):
+    await sign_in_to_admin(client, superuser)
+    copy = copied(client)
+    assert (await client.get("/admin/logout")).status_code == 302
+    async with app_client(app) as elsewhere:
+        r = await elsewhere.get("/admin/user/list", headers=copy)
+    assert r.status_code == 302
+    assert r.headers["location"].endswith("/admin/login")
+
+
+async def test_a_sign_in_ended_by_losing_the_superuser_flag_stays_ended(
+    app, client, superuser, make_user, headers_for
+):
+    other = headers_for(make_user("other-root@example.com", is_superuser=True))
+    await sign_in_to_admin(client, superuser)
+    copy = copied(client)
+    await lose_the_superuser_flag(client, superuser, {}, other)
+    assert (await client.get("/admin/user/list")).status_code == 302
+    r = await client.patch(f"/api/v1/users/{superuser.id}", json={"is_superuser": True}, headers=other)
+    assert r.status_code == 200, r.text
+    async with app_client(app) as elsewhere:
+        assert (await elsewhere.get("/admin/user/list", headers=copy)).status_code == 302
+
+
+async def test_signing_in_again_ends_the_sign_in_before(app, client, superuser):
+    await sign_in_to_admin(client, superuser)
+    first = copied(client)
+    await sign_in_to_admin(client, superuser)
+    async with app_client(app) as elsewhere:
+        assert (await elsewhere.get("/admin/user/list", headers=first)).status_code == 302
+        assert (await elsewhere.get("/admin/user/list", headers=copied(client))).status_code == 200
+
+
+async def test_a_sign_in_is_a_sign_in_session_that_ends_there(app, client, superuser, make_user):
+    await sign_in_to_admin(client, superuser)
+    other = make_user("other-root@example.com", is_superuser=True)
+    async with app_client(app) as elsewhere:
+        token = await sign_in_to_admin(elsewhere, other)
+        # The other operator finds root's sign-in among the sign-in sessions, and ends it.
+        page = (await elsewhere.get(f"/admin/auth-session/list?user_id={superuser.id}")).text
+        (auth_session_id,) = set(re.findall(r"/admin/auth-session/details/([0-9a-f-]{36})", page))
+        r = await elsewhere.post(
+            f"/admin/auth-session/run/end/{auth_session_id}", data={"csrf_token": token}, headers=SAME_ORIGIN
+        )
+        assert r.status_code == 303
+    r = await client.get("/admin/user/list")
+    assert r.status_code == 302
+    assert r.headers["location"].endswith("/admin/login")
+
+
+def admin_sign_in_of(db, user: User, client) -> AuthSession:
+    """The session that signing in to /admin with `client` (its user agent) started."""
+    db.expire_all()
+    (found,) = db.exec(
+        select(AuthSession).where(
+            AuthSession.user_id == user.id, AuthSession.user_agent == client.headers["user-agent"]
+        )
+    ).all()
+    return found
+
+
+async def test_a_sign_in_is_a_session_of_the_account_that_lasts_admin_session_expire_minutes(
+    client, db, superuser
+):
+    await sign_in_to_admin(client, superuser)
+    admin_sign_in = admin_sign_in_of(db, superuser, client)
+    assert admin_sign_in.revoked_at is None
+    lifetime = admin_sign_in.expires_at - admin_sign_in.created_at
+    assert abs(lifetime - timedelta(minutes=480)) < timedelta(seconds=5)
+    await client.get("/admin/logout")
+    assert admin_sign_in_of(db, superuser, client).revoked_at is not None
+
+
+async def test_a_sign_in_refreshes_no_token(client, db, superuser, settings):
+    await sign_in_to_admin(client, superuser)
+    # It has none; one made for it with the service's own key is refused all the same.
+    forged, _ = create_token(
+        subject=str(superuser.id),
+        token_type=TokenType.REFRESH,
+        secret=settings.secret_key,
+        lifetime=timedelta(days=1),
+        claims={"sid": str(admin_sign_in_of(db, superuser, client).id)},
+    )
+    r = await client.post("/api/v1/auth/refresh", json={"refresh_token": forged})
+    assert r.status_code == 401
+
+
+async def test_its_owner_sees_a_sign_in_among_their_sessions_and_ends_it_there(
+    client, db, superuser, superuser_headers
+):
+    await sign_in_to_admin(client, superuser)
+    admin_sign_in = admin_sign_in_of(db, superuser, client)
+    listed = (await client.get("/api/v1/auth/sessions", headers=superuser_headers)).json()
+    (shown,) = [auth_session for auth_session in listed if auth_session["id"] == str(admin_sign_in.id)]
+    assert (shown["user_agent"], shown["current"]) == (client.headers["user-agent"], False)
+    r = await client.delete(f"/api/v1/auth/sessions/{admin_sign_in.id}", headers=superuser_headers)
+    assert r.status_code == 204
+    r = await client.get("/admin/user/list")
+    assert r.status_code == 302
+    assert r.headers["location"].endswith("/admin/login")

@@ -4,9 +4,10 @@ inline script in any page, and ADMIN_ENABLED=false leaving nothing behind."""
 import re
 
 import pytest
+from prometheus_client import REGISTRY
 from starlette.routing import Mount
 
-from core import discovery
+from core import discovery, metrics
 from core.admin.security import POLICY
 from tests.admin.helpers import assert_strict_page
 
@@ -27,7 +28,7 @@ async def test_every_view_that_discovery_finds_is_in_the_menu(client, token):
     modules = {module.__name__.split(".")[1]: module for module in discovery.admin_modules()}
     assert {"auth", "users"} <= set(modules)
     found = {view.identity for module in modules.values() for view in module.views}
-    assert set(re.findall(r'href="http://testserver/admin/([\w-]+)/list"', page)) == found | {"job"}
+    assert set(re.findall(r'href="/admin/([\w-]+)/list"', page)) == found | {"job"}
 
 
 async def test_pages_and_assets_carry_the_policy(client, token, superuser):
@@ -63,3 +64,15 @@ async def test_admin_enabled_false_leaves_no_route_and_no_asset(own_app, path):
         assert not [route for route in app.routes if getattr(route, "path", "").startswith("/admin")]
         assert not [route for route in app.routes if isinstance(route, Mount) and route.name == "admin"]
         assert (await client.get(path)).status_code == 404
+
+
+def counted(route: str) -> float:
+    labels = {"route": route, "method": "GET", "status_class": "2xx"}
+    return REGISTRY.get_sample_value("http_requests_total", labels) or 0.0
+
+
+async def test_pages_are_counted_by_their_route_not_as_unmatched(own_app):
+    async with own_app(METRICS_ENABLED=True) as (_app, client):
+        before = counted("/login"), counted(metrics.UNMATCHED)
+        assert (await client.get("/admin/login")).status_code == 200
+    assert (counted("/login"), counted(metrics.UNMATCHED)) == (before[0] + 1, before[1])

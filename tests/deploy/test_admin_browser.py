@@ -1,8 +1,8 @@
 """/admin in a real browser with no way out, as the /docs test does (Chromium driven by selenium,
 every host but 127.0.0.1 unresolvable): sign in, list, search and edit a row, see a form error,
-queue a dead job again, deactivate an account and see its token refused, sign out; a bad password,
-a non-superuser and a forged cross-site form are refused. No request leaves the service and the
-console shows no content security policy violation.
+queue a dead job again, deactivate an account and see its token refused, sign out and see a copy
+of the cookie refused; a bad password, a non-superuser and a forged cross-site form are refused.
+No request leaves the service and the console shows no content security policy violation.
 
 The rows listed and edited are the first entity's (by name) that has a text column to search:
 items in the template, whatever the service has beside.
@@ -252,10 +252,15 @@ def test_a_deactivated_users_token_is_refused_and_signing_out_ends_the_session(
     assert me.status_code == 401
     click_row_action(browser, "activate")  # leave the account as the other tests expect it
 
+    # What someone who copied the cookie out of the browser holds: it opens pages until sign-out.
+    copy = {"admin_session": browser.get_cookie("admin_session")["value"]}
+    assert httpx.get(f"{service.url}/admin/user/list", cookies=copy).status_code == 200
     browser.find_element(By.CSS_SELECTOR, "a[href$='/admin/logout']").click()
     WebDriverWait(browser, WAIT_SECONDS).until(ec.url_to_be(f"{service.url}/admin/login"))
     browser.get(f"{service.url}/admin/user/list")
     assert browser.current_url == f"{service.url}/admin/login"
+    refused = httpx.get(f"{service.url}/admin/user/list", cookies=copy)
+    assert (refused.status_code, refused.headers["location"]) == (302, "/admin/login")
     assert_offline_and_within_policy(browser, service)
 
 
