@@ -118,6 +118,10 @@ class Settings(BaseSettings):
     PASSWORD_RESET_TOKEN_EXPIRE_MINUTES: int = Field(default=30, gt=0)
     # <organizations>  (hooks/generate.py drops these blocks from a service generated with tenancy=user)
     INVITATION_EXPIRE_HOURS: int = Field(default=72, gt=0)
+    # An invitation mails an address its sender chose: each inviting account, wherever it invites
+    # (however many organizations it makes), and each organization, whoever invites, has a budget.
+    RATE_LIMIT_INVITATIONS_PER_INVITER: str = "30/hour"
+    RATE_LIMIT_INVITATIONS_PER_ORGANIZATION: str = "60/hour"
     # </organizations>
     REQUIRE_VERIFIED_EMAIL: bool = False
     # Each request endpoint sends mail to whatever address it is given: keep them scarce.

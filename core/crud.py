@@ -1,4 +1,4 @@
-"""The pieces of create, read, update and list that every entity module shares.
+"""The pieces of create, read, update, delete and list that every entity module shares.
 
 They read the table itself (its columns, foreign keys and unique constraints), so a module
 declares a column once and its list filters, reference checks and conflict answers follow.
@@ -17,6 +17,7 @@ from sqlalchemy import Table as SATable
 from sqlalchemy import select as select_columns
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import configure_mappers, make_transient_to_detached
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, SQLModel, col
 
 from core import access
@@ -49,6 +50,8 @@ PAGING = frozenset({"limit", "offset", "sort", "q"})
 
 # What `save` may answer beside the route's own errors, for the `responses=` of create and update.
 SAVE_RESPONSES = responses(ConflictError, InvalidReferenceError)
+# PostgreSQL's SQLSTATE for a foreign key violation (a unique one is 23505), and SQLite's words.
+FOREIGN_KEY_VIOLATION, SQLITE_FOREIGN_KEY = "23503", "FOREIGN KEY constraint failed"
 
 Row = TypeVar("Row", bound=Table)
 
@@ -241,7 +244,9 @@ def save(session: Session, row: Row) -> Row:
 
     A reference to a row that does not exist, or that belongs to another owner than this
     row's (its SCOPES), is refused (422) in the same words either way. A duplicate
-    of a unique column is the client's conflict (409), never a server error.
+    of a unique column is the client's conflict (409), never a server error, and so is a row
+    whose parent another request deleted after the check (409, naming the parent). A changed row
+    that another request deleted meanwhile is 404, as it would have been a moment later.
 
     A new row is written by one Core INSERT of the values it has, not by the session's flush:
     the same statement at a tenth of the cost. It comes back detached, as a loaded row would.
@@ -259,10 +264,49 @@ def save(session: Session, row: Row) -> Row:
         session.commit()  # what else the session holds (a published event's deliveries) with it
     except IntegrityError as exc:
         session.rollback()
+        if _is_broken_reference(exc):
+            raise ConflictError(_missing_parent(session, row)) from exc
         raise ConflictError(conflict_detail(type(row))) from exc
+    except StaleDataError as exc:  # the UPDATE found no row: deleted since it was read
+        session.rollback()
+        raise NotFoundError(_not_found(type(row))) from exc
     if new:
         make_transient_to_detached(row)
     return row
+
+
+def delete(session: Session, row: Table) -> None:
+    """Delete the row and commit what else the session holds (a published event's deliveries)
+    with it. A row that another request deleted since it was read is 404, not a second success:
+    of two deletes at once, one is answered 204 and the other 404."""
+    table = table_of(type(row))
+    deleted = session.connection().execute(table.delete().where(table.c.id == row.id)).rowcount
+    if deleted != 1:
+        session.rollback()
+        raise NotFoundError(_not_found(type(row)))
+    session.commit()
+
+
+def _is_broken_reference(exc: IntegrityError) -> bool:
+    """Whether the database refused the row for a foreign key (a row it refers to is gone), as
+    opposed to a duplicate of a unique value."""
+    return getattr(exc.orig, "sqlstate", None) == FOREIGN_KEY_VIOLATION or SQLITE_FOREIGN_KEY in str(exc.orig)
+
+
+def _missing_parent(session: Session, row: Table) -> str:
+    """`The organization this membership refers to (organization_id) no longer exists`: the
+    first of the row's references, its SCOPES included, whose row is gone. SQLite does not say
+    which key failed, so each is looked up (after the rollback: what is committed now)."""
+    table = table_of(type(row))
+    entity = _prose(singular(table.name))
+    for key in sorted(table.foreign_keys, key=lambda fk: fk.parent.name):
+        value = getattr(row, key.parent.name)
+        if value is None:
+            continue
+        if session.execute(select_columns(key.column).where(key.column == value)).first() is None:
+            parent = _prose(singular(key.column.table.name))
+            return f"The {parent} this {entity} refers to ({key.parent.name}) no longer exists"
+    return f"A row this {entity} refers to no longer exists"
 
 
 def check_references(session: Session, row: Table) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from core.config import Settings
 from core.db import utcnow
 from core.jobs import GiveUp, JobContext, enqueue, handler
+from core.schemas import LINE_BREAKING
 
 log = structlog.get_logger(__name__)
 
@@ -57,11 +58,19 @@ def _log(mail: Mail, settings: Settings, message_id: str) -> None:
     )
 
 
+def _header_line(text: str) -> str:
+    """`text` as one header line: each run of control characters or line separators becomes
+    one space. A line break would end the header (or start another), and the email package
+    refuses such a message rather than send it; a subject quoting what a user wrote (an
+    organization's name) keeps its headers, and is sent, whatever was written."""
+    return LINE_BREAKING.sub(" ", text).strip()
+
+
 def _smtp(mail: Mail, settings: Settings, message_id: str) -> None:
     message = EmailMessage()
     message["From"] = formataddr((settings.PROJECT_NAME, settings.MAIL_FROM))
     message["To"] = mail.to
-    message["Subject"] = mail.subject
+    message["Subject"] = _header_line(mail.subject)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = message_id
     message.set_content(mail.body)

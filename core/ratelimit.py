@@ -3,7 +3,8 @@
 Each limit is a setting named `RATE_LIMIT_<NAME>`; `rate_limit("login")` applies
 `RATE_LIMIT_LOGIN` to a route. Counts are kept per client address and per limit name, so
 the default limit is one budget across the whole API, and under the service's SERVICE_NAME, so
-services sharing one Redis never share a count.
+services sharing one Redis never share a count. A budget that belongs to something else than an
+address (an account, an organization) is spent with `spend(request, name, key=...)`.
 
 When the storage (Redis) does not answer, requests are served unlimited: an outage of the
 counter must not take the API down with it. One warning is logged when the outage starts and
@@ -30,7 +31,7 @@ from slowapi import Limiter
 from starlette.concurrency import run_in_threadpool
 
 from core import metrics
-from core.config import Settings, SettingsDep
+from core.config import Settings
 from core.errors import RateLimitedError, raises
 
 log = structlog.get_logger(__name__)
@@ -191,24 +192,36 @@ def _refuse(name: str, item: RateLimitItem, reset_at: float | None) -> None:
 
 def rate_limit(name: str) -> Any:
     """A dependency enforcing the limit in setting `RATE_LIMIT_<NAME>`; 429 with Retry-After."""
-    setting = _setting(name)
+    _setting(name)  # an unknown name fails when the route is defined, not when it is called
 
     @raises(RateLimitedError)
-    async def check(request: Request, settings: SettingsDep) -> None:
-        limiter: Limiter = request.app.state.limiter
-        if not limiter.enabled:
-            return
-        item = _parse(getattr(settings, setting))
-        key = client_address(request)
-        # Counting in this process's memory is quicker than a trip to the threadpool; a storage
-        # server (Redis) is network I/O and stays off the event loop.
-        if settings.RATE_LIMIT_STORAGE_URL.startswith("memory://"):
-            reset_at = _count(limiter, item, settings, name, key)
-        else:
-            reset_at = await run_in_threadpool(_count, limiter, item, settings, name, key)
-        _refuse(name, item, reset_at)
+    async def check(request: Request) -> None:
+        await spend(request, name)
 
     return Depends(check)
+
+
+async def spend(request: Request, name: str, *, key: str | None = None) -> None:
+    """Count the request against `RATE_LIMIT_<NAME>`; 429 with Retry-After once it is spent.
+
+    Counted per client address, or under `key`: whatever the budget belongs to (an account's
+    id, an organization's), for a limit that must hold wherever its requests come from. The
+    limit's name keeps one budget's keys apart from another's. Called from a dependency that
+    knows the key, marked `raises(RateLimitedError)`."""
+    setting = _setting(name)
+    limiter: Limiter = request.app.state.limiter
+    if not limiter.enabled:
+        return
+    settings: Settings = request.app.state.settings
+    item = _parse(getattr(settings, setting))
+    counted_as = key or client_address(request)
+    # Counting in this process's memory is quicker than a trip to the threadpool; a storage
+    # server (Redis) is network I/O and stays off the event loop.
+    if settings.RATE_LIMIT_STORAGE_URL.startswith("memory://"):
+        reset_at = _count(limiter, item, settings, name, counted_as)
+    else:
+        reset_at = await run_in_threadpool(_count, limiter, item, settings, name, counted_as)
+    _refuse(name, item, reset_at)
 
 
 def enforce_rate_limit(request: Request, name: str) -> None:

@@ -5,7 +5,8 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Self, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, GetJsonSchemaHandler, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, GetJsonSchemaHandler, field_validator
+from pydantic import Field as PydanticField
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 from sqlmodel import Field, SQLModel
@@ -32,6 +33,29 @@ JsonInt = Annotated[int, BeforeValidator(_a_json_number)]
 # `\ud800` escape can still carry), which no driver can encode: refused where text comes in, with a
 # 422, rather than met by the database with a 500.
 UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+# Control characters (Unicode's Cc: tab, CR, LF, ESC...) and the line and paragraph separators
+# (Zl, Zp: U+2028, U+2029), as Python's and ECMA-262's regular expressions both read them. Text
+# shown on one line (a name in a mail's subject, in a list) refuses them, so what a user writes
+# there cannot start a line of its own.
+_LINE_BREAKS = "\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029"
+LINE_BREAKING = re.compile(f"[{_LINE_BREAKS}]+")
+
+
+def _one_line(value: str) -> str:
+    if LINE_BREAKING.search(value):
+        raise ValueError("Text must be one line: no control characters or line separators")
+    return value
+
+
+# `name: OneLine = Field(max_length=200)`: text shown on one line. The schema states the rule
+# (a `pattern`), so a generated client or a fuzzer knows it; the validator says it in words.
+OneLine = Annotated[
+    str,
+    AfterValidator(_one_line),
+    PydanticField(json_schema_extra={"pattern": f"^[^{_LINE_BREAKS}]*$"}),
+]
 
 
 class RequestModel(SQLModel):

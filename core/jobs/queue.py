@@ -35,13 +35,14 @@ jobs = Job.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table 
 _ENQUEUED = "core.jobs.enqueued"
 
 
-def enqueue(session: Session, kind: str, payload: dict[str, Any]) -> Job:
+def enqueue(session: Session, kind: str, payload: dict[str, Any], *, run_at: datetime | None = None) -> Job:
     """Record a job in the session's transaction: it exists exactly when the change that causes
-    it is committed, and runs after that commit. `payload` must be JSON. Only `session.add`: no
-    I/O, so it is the same call whether the session is sync or async."""
+    it is committed, and runs after that commit, or not before `run_at` (what expires then, say).
+    `payload` must be JSON. Only `session.add`: no I/O, so it is the same call whether the
+    session is sync or async."""
     if len(kind) > KIND_MAX_LENGTH:
         raise ValueError(f"job kind longer than {KIND_MAX_LENGTH} characters: {kind!r}")
-    job = Job(kind=kind, payload=payload)
+    job = Job(kind=kind, payload=payload, run_at=run_at or utcnow())
     session.add(job)
     # Its id and kind now: after the commit, reading them from `job` could mean a query.
     session.info.setdefault(_ENQUEUED, []).append((job.id, kind))

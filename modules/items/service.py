@@ -23,5 +23,4 @@ def update_item(*, session: Session, item: Item, item_in: ItemUpdate) -> Item:
 
 def delete_item(*, session: Session, item: Item) -> None:
     publish(session, ItemDeleted(item_id=item.id, owner_id=item.owner_id))
-    session.delete(item)
-    session.commit()
+    crud.delete(session, item)

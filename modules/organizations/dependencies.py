@@ -1,6 +1,9 @@
 from typing import Annotated
 
-from core import crud, tenancy
+from fastapi import Depends, Request
+
+from core import crud, ratelimit, tenancy
+from core.errors import RateLimitedError, raises
 from core.tenancy import AnyMember, Member, require
 from modules.organizations.models import Invitation
 from modules.organizations.permissions import Permission
@@ -12,6 +15,19 @@ Manager = Annotated[Member, require(Permission.ORGANIZATION_MANAGE)]
 MembersManager = Annotated[Member, require(Permission.MEMBERS_MANAGE)]
 Inviter = Annotated[Member, require(Permission.MEMBERS_INVITE)]
 
+
+@raises(RateLimitedError)
+async def spend_invitation_budgets(inviter: Inviter, request: Request) -> Member:
+    """Each invitation mails an address its sender chose: it spends the inviter's budget, wherever
+    they invite (so making organizations adds none), and the organization's, whoever invites."""
+    await ratelimit.spend(request, "invitations_per_inviter", key=str(inviter.user_id))
+    await ratelimit.spend(request, "invitations_per_organization", key=str(inviter.organization_id))
+    return inviter
+
+
+# One who may invite, within the invitation budgets (429 past them).
+BudgetedInviter = Annotated[Member, Depends(spend_invitation_budgets)]
+
 # The organization's pending invitations, and one of them by its id, for those who may invite.
 PendingInvitation = Annotated[
     Invitation, tenancy.in_organization(Invitation, {"DELETE": Permission.MEMBERS_INVITE})
@@ -20,4 +36,12 @@ Invitations = Annotated[
     crud.Listed, tenancy.organization_list(Invitation, InvitationQuery, Permission.MEMBERS_INVITE)
 ]
 
-__all__ = ["AnyMember", "Invitations", "Inviter", "Manager", "MembersManager", "PendingInvitation"]
+__all__ = [
+    "AnyMember",
+    "BudgetedInviter",
+    "Invitations",
+    "Inviter",
+    "Manager",
+    "MembersManager",
+    "PendingInvitation",
+]

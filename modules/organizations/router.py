@@ -15,8 +15,8 @@ from core.tenancy import Member
 from modules.organizations import service
 from modules.organizations.dependencies import (
     AnyMember,
+    BudgetedInviter,
     Invitations,
-    Inviter,
     Manager,
     MembersManager,
     PendingInvitation,
@@ -71,14 +71,14 @@ def list_organizations(
 @router.post(
     "/invitations/accept",
     response_model=OrganizationRead,
-    responses=responses(ServiceError, ForbiddenError, NotFoundError),
+    responses=responses(ServiceError, ForbiddenError, ConflictError),
 )
 def accept_invitation(
     body: InvitationAccept, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> OrganizationRead:
-    """Join with the role an invitation gives: signed in as the (verified) address it was mailed to."""
-    organization = service.accept(session=session, user=user, token=body.token, settings=settings)
-    member = service.member(session=session, organization_id=organization.id, user_id=user.id)
+    """Join with the role an invitation gives: signed in as the (verified) address it was mailed
+    to, while whoever sent it may still invite with that role."""
+    organization, member = service.accept(session=session, user=user, token=body.token, settings=settings)
     return _read(organization, member)
 
 
@@ -148,10 +148,10 @@ def remove_member(user_id: uuid.UUID, member: AnyMember, session: SessionDep) ->
     responses=responses(ConflictError),
 )
 def invite(
-    invitation_in: InvitationCreate, member: Inviter, session: SessionDep, settings: SettingsDep
+    invitation_in: InvitationCreate, member: BudgetedInviter, session: SessionDep, settings: SettingsDep
 ) -> Invitation:
-    """Mail an address a link to join with a role no stronger than yours. Inviting it again
-    replaces the pending invitation, and the link mailed before stops working."""
+    """Mail an address a link to join with a role no stronger than yours, from a verified account.
+    Inviting it again replaces the pending invitation, and the link mailed before stops working."""
     return service.invite(session=session, caller=member, invitation_in=invitation_in, settings=settings)
 
 

@@ -4,17 +4,18 @@ from datetime import datetime
 from pydantic import BaseModel
 from sqlmodel import Field
 
-from core.schemas import CreatedAtSort, ListQuery, Page, RequestModel
+from core.schemas import CreatedAtSort, ListQuery, OneLine, Page, RequestModel
 from modules.organizations.permissions import Role
 from modules.users.api import Email
 
 
+# Shown on one line: in the subject and body of every invitation mailed, in every list.
 class OrganizationCreate(RequestModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: OneLine = Field(min_length=1, max_length=200)
 
 
 class OrganizationUpdate(RequestModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: OneLine | None = Field(default=None, min_length=1, max_length=200)
 
 
 class OrganizationRead(BaseModel):

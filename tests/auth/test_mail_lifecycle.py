@@ -172,6 +172,26 @@ async def test_smtp_over_ssl_delivers(
             assert recipients == ["bob@example.com"]
 
 
+def test_a_subject_with_line_breaks_stays_one_header(settings: Settings) -> None:
+    """A subject can quote what a user wrote (an organization's name): line breaks in it neither
+    add a header nor stop the message from being sent."""
+    subject = "You are invited to Acme\r\nBcc: everyone@example.com\u2028\tnow"
+    with smtp_server() as mailbox:
+        smtp = settings.model_copy(
+            update={
+                "MAIL_BACKEND": "smtp",
+                "SMTP_HOST": "127.0.0.1",
+                "SMTP_PORT": mailbox.port,
+                "SMTP_TLS": "none",
+            }
+        )
+        send_mail(Mail(to="bob@example.com", subject=subject, body="Hello"), settings=smtp)
+    [(recipients, message)] = mailbox.messages
+    assert recipients == ["bob@example.com"]
+    assert message["Subject"] == "You are invited to Acme Bcc: everyone@example.com now"
+    assert message["Bcc"] is None
+
+
 async def test_starttls_refuses_a_server_certificate_it_cannot_verify(
     smtp_client: Callable[..., Any], make_user: Callable[..., User], outbox: Outbox, caplog: Any
 ) -> None:
