@@ -28,7 +28,8 @@ What each variant runs, and why. Answers that change behaviour independently sha
   rendered without them).
 
 Speed: the variants run TEMPLATE_JOBS at a time (default: one per core) in a pool that the
-first of these tests starts; each test then waits for its own. Each variant has a Redis
+first of these tests starts with the variants the session selected (`-k defaults` runs one);
+each test then waits for its own. Each variant has a Redis
 database of its own. They share cookiecutter's venv and uv's package cache (so `make install`
 takes seconds), but not a mypy cache: two mypy processes writing one cache at once can crash
 mypy (an INTERNAL ERROR, seen in CI), and each variant's own cache costs only seconds. Each
@@ -254,16 +255,31 @@ def check_slices(run: VariantRun, make: list[str], env: dict[str, str]) -> None:
         run.failure = f"make test changed=HEAD ran more than notes' tests:\n{run.output[-3000:]}"
 
 
+def selected_variants(session: pytest.Session) -> list[str]:
+    """The variants this session runs (`-k defaults` selects one), in ORDER."""
+    chosen = {
+        item.callspec.params["variant"]
+        for item in session.items
+        if isinstance(item, pytest.Function)
+        and item.originalname == test_generated_project_passes_its_own_checks.__name__
+    }
+    return [name for name in ORDER if name in chosen]
+
+
 @pytest.fixture(scope="session")
-def variant_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future[VariantRun]]]:
-    """Every variant, started at once on a pool of TEMPLATE_JOBS workers."""
+def variant_runs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Future[VariantRun]]]:
+    """The selected variants, started at once on a pool of TEMPLATE_JOBS workers: a developer
+    who runs one variant waits for that one alone."""
     home = tmp_path_factory.mktemp("variant-home")
     postgres = postgres_available()
-    outs = {name: tmp_path_factory.mktemp(f"variant-{name}") for name in ORDER}
+    names = selected_variants(request.session)
+    outs = {name: tmp_path_factory.mktemp(f"variant-{name}") for name in names}
     with ThreadPoolExecutor(JOBS) as pool:
         yield {
             name: pool.submit(run_variant, name, out=outs[name], home=home, postgres=postgres)
-            for name in ORDER
+            for name in names
         }
 
 
