@@ -18,9 +18,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core.modulith.document import DOCUMENT
-from core.modulith.document import render as render_module_map
-from core.modulith.graph import ModuleMap
 from scaffold import remove, scaffold
 from scaffold.entities import Entity, parse_entities
 from scaffold.migration import rechain
@@ -333,7 +330,8 @@ def add_entities(project: Path, listed: list[Entity]) -> None:
     """The example (items) makes way, and each listed entity is rendered from the entity template
     as `make entity` would, its revision named by the entity: generating the same answers twice
     gives the same files, which a template update relies on. Listed with the example's fields,
-    items comes back exactly as the root has it."""
+    items comes back exactly as the root has it. Each removal and addition redraws
+    docs/modules.md, so the service's module map is its own modules'."""
     remove(project, "items")
     for entity in listed:
         scaffold(
@@ -344,12 +342,6 @@ def add_entities(project: Path, listed: list[Entity]) -> None:
             ownership=entity.ownership,
             named_by_entity=True,
         )
-
-
-def write_module_map(project: Path) -> None:
-    """docs/modules.md for the service's own modules, as its `make modules` would draw it."""
-    (project / DOCUMENT).parent.mkdir(parents=True, exist_ok=True)
-    (project / DOCUMENT).write_text(render_module_map(ModuleMap.read(project)))
 
 
 def _readme_inserts(answers: dict[str, Any]) -> dict[str, str]:
@@ -535,7 +527,6 @@ def generate(*, project: Path, template_root: Path, answers: dict[str, Any]) -> 
     derive(project, answers)
     write_env(project)
     add_entities(project, entities(answers))
-    write_module_map(project)
     project_readme(project, template_root, answers)
     note = write_cruft_state(project, template_root, answers)
     if note:

@@ -1,7 +1,9 @@
 """Add an entity from the entity template: `python -m scaffold add order_lines --fields ...`.
 
 A developer tool, not part of the running service. It needs the standard library, Jinja2 and
-`core.naming`, so the project template can call it at generation time, before any install:
+`core.naming` and `core.modulith` (which read the source, importing nothing of it), so the project
+template can call it at generation time, before any install. Adding or removing an entity
+changes the modules, so either redraws their map, docs/modules.md, as `make modules` would:
 
     from scaffold import scaffold, remove
     scaffold(Path("."), "order_lines", fields="order_id:ref:orders sku:str:40:unique quantity:int")
@@ -11,6 +13,7 @@ import re
 import shutil
 from pathlib import Path
 
+from core.modulith import document
 from scaffold import migration
 from scaffold.engine import plan
 from scaffold.fields import EXAMPLE_FIELDS, parse_fields
@@ -34,8 +37,8 @@ def scaffold(
     Without `fields` it has the example's (`modules/items`); `ownership` says whose its rows
     are (each account's by default). `named_by_entity` names its
     revision after the entity instead of the clock, as generation does. Returns the files
-    written (or, with `dry_run`, that would be), relative to `root`. Raises `ScaffoldError`
-    with a one-line reason, having written nothing.
+    written (or, with `dry_run`, that would be), relative to `root`: the module map last.
+    Raises `ScaffoldError` with a one-line reason, having written nothing.
     """
     names = Names.parse(name, singular)
     specs = parse_fields(EXAMPLE_FIELDS if fields is None else fields)
@@ -44,7 +47,9 @@ def scaffold(
         for path, text in planned.items():
             (root / path).parent.mkdir(parents=True, exist_ok=True)
             (root / path).write_text(text)
-    return list(planned)
+        # The map is read from the modules on disk, so it is drawn once the new one is there.
+        document.write(root)
+    return [*planned, Path(document.DOCUMENT)]
 
 
 def referred_to_by(root: Path, table: str) -> list[str]:
@@ -59,8 +64,8 @@ def referred_to_by(root: Path, table: str) -> list[str]:
 
 def remove(root: Path, name: str, dry_run: bool = False) -> list[Path]:
     """Remove an entity that has not been migrated yet: its module, its tests and the revision
-    that creates its table (later revisions are chained onto its parent). Returns the paths
-    removed, relative to `root`."""
+    that creates its table (later revisions are chained onto its parent), then redraw the module
+    map. Returns the paths removed, relative to `root`."""
     if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
         raise ScaffoldError(f"name {name!r} is not a lower-case snake_case identifier")
     if name in {"auth", "users"}:
@@ -78,4 +83,5 @@ def remove(root: Path, name: str, dry_run: bool = False) -> list[Path]:
         for path in (module, tests):
             if path.exists():
                 shutil.rmtree(path)
+        document.write(root)
     return [path.relative_to(root) for path in doomed]

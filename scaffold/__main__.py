@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from core.modulith.document import DOCUMENT
 from scaffold import Ownership, remove, scaffold
 from scaffold.names import ScaffoldError
 
@@ -49,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     verb += "write" if args.command == "add" else "remove"
     for path in paths:
         print(f"{verb} {path}")
+    if args.command == "remove":
+        print(f"{'would ' if args.dry_run else ''}write {DOCUMENT}")
     if args.command == "add" and not args.dry_run:
         print("next: make migrate to create the table, make test to run its tests")
     return 0

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from core.modulith.document import DOCUMENT, render
+from core.modulith.document import DOCUMENT, render, write
 from core.modulith.graph import ModuleMap
 from core.modulith.slices import changed_files, changed_tests, module_tests
 from core.modulith.verify import violations
@@ -31,13 +31,12 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(problems) if problems else f"modules: {len(modules.modules)}, boundaries kept")
         return 1 if problems else 0
     if arguments.command == "document":
-        text, path = render(modules), root / DOCUMENT
         if arguments.check:
-            current = path.exists() and path.read_text() == text
+            path = root / DOCUMENT
+            current = path.exists() and path.read_text() == render(modules)
             print(f"{DOCUMENT} is {'current' if current else 'stale: run make modules'}")
             return 0 if current else 1
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        write(root)
         print(f"wrote {DOCUMENT}")
         return 0
     if arguments.module:

@@ -1,5 +1,11 @@
 """docs/modules.md, drawn from the module map: a diagram of the modules, what each depends on and
-which events pass between them, then one short canvas per module."""
+which events pass between them, then one short canvas per module.
+
+`make modules` writes it, and so do generation and `make entity` / `make remove-entity`, which
+change the modules: all of them through `write`, so the map a test holds the code to is drawn
+one way."""
+
+from pathlib import Path
 
 from core.modulith.graph import ModuleMap
 
@@ -60,3 +66,10 @@ def render(modules: ModuleMap) -> str:
     for name in modules.modules:
         lines += canvas(modules, name)
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def write(root: Path) -> None:
+    """Draw the module map of the project at `root` into its DOCUMENT."""
+    path = root / DOCUMENT
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(ModuleMap.read(root)))

@@ -19,6 +19,7 @@ COPIED = [
     "alembic.ini",
     "pyproject.toml",
     "Makefile",
+    "docs",  # the module map the scaffold redraws
 ]
 IGNORED = shutil.ignore_patterns("__pycache__", ".venv", "data", "*.db", ".pytest_cache", ".mypy_cache")
 

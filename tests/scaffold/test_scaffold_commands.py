@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from core.modulith.document import render
+from core.modulith.graph import ModuleMap
 from scaffold import referred_to_by
 from tests.helpers import ROOT
 from tests.scaffold.helpers import ROUND_TRIP, copy_project, files_of, run, run_tool
@@ -206,6 +208,26 @@ def test_the_second_module_hears_the_first_through_its_events_alone(project: Pat
     assert "sample_orders -. SampleOrderCreated .-> sample_order_notes" in drawn
 
 
+def test_adding_and_removing_an_entity_redraw_the_module_map(project: Path, scaffolded):
+    # The README's listener was added by hand, so the map is drawn by hand first, as its user would.
+    run(project, "-m", "core.modulith", "document")
+    module_map = project / "docs/modules.md"
+    before = module_map.read_text()
+
+    lines, _ = scaffold(project, "add", "sample_invoices", "--fields", "sample_order_id:ref:sample_orders")
+    added, drawn = module_map.read_text(), render(ModuleMap.read(project))
+    removed, _ = scaffold(project, "remove", "sample_invoices")
+
+    assert "| tables | `sample_invoices` |" in added
+    assert added == drawn
+    assert module_map.read_text() == before
+    assert lines[-2:] == [
+        "write docs/modules.md",
+        "next: make migrate to create the table, make test to run its tests",
+    ]
+    assert removed[-1] == "write docs/modules.md"
+
+
 def test_the_copy_passes_lint_and_type_checks(project: Path, scaffolded):
     run_tool(project, "ruff", "check", ".")
     run_tool(project, "ruff", "format", "--check", ".")
@@ -263,8 +285,10 @@ def test_dry_run_lists_and_writes_nothing(project: Path, scaffolded):
         line.startswith("would write migrations/versions/") and line.endswith("-add_sample_invoices.py")
         for line in lines
     )
+    assert lines[-1] == "would write docs/modules.md"
     lines, _ = scaffold(project, "remove", "sample_notes", "--dry-run")
     assert lines == ["would remove modules/sample_notes", "would remove tests/sample_notes", *lines[2:]]
+    assert lines[-1] == "would write docs/modules.md"
     assert files_of(project) == before
 
 

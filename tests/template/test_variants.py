@@ -22,20 +22,31 @@ What each variant runs, and why. Answers that change behaviour independently sha
   module tree another variant measures. The entity scaffold (tests/scaffold, half a minute of
   subprocesses) depends only on the modules and the target version, so it runs in defaults and
   in 3.13 (the newest target).
+- The README's "Add an entity", as its reader follows it, in defaults alone (README_WALKED_HERE):
+  its two `make entity` commands and `make migrate`, committed; then its next entity made and
+  undone with `make remove-entity`, which must leave the tree as committed. The user's
+  `make test` runs after, so that one suite checks the service after each step (a derived file
+  the scaffold forgot, such as docs/modules.md, fails it). The commands take some 5 s; the
+  two more modules (their tests, their lint, the fuzzer's and the client's operations) cost
+  the variant's `make test` a few seconds of CPU, less than a busy machine's noise (332-333 s
+  of CPU before, 334-339 s after; 345-379 s of wall time either way).
 - `make lint` and a few tests that read the changed files where only files change:
   sqlite-no-docker (the Docker files are dropped, and with admin=no the admin site: its package,
   views, settings and the entity template's parts, so also the entity scaffold and the items
   rendered without them).
 
 Speed: the variants run TEMPLATE_JOBS at a time (default: one per core) in a pool that the
-first of these tests starts; each test then waits for its own. Each variant has a Redis
-database of its own. They share cookiecutter's venv and uv's package cache (so `make install`
-takes seconds), but not a mypy cache: two mypy processes writing one cache at once can crash
-mypy (an INTERNAL ERROR, seen in CI), and each variant's own cache costs only seconds. Each
-variant's wall and CPU time, step by step, is in the terminal summary.
+first of these tests starts with the variants the session selected (`-k defaults` runs one);
+each test then waits for its own. Each variant has a Redis database of its own. They share
+cookiecutter's venv and uv's package cache (so `make install` takes seconds), but not a mypy
+cache: two mypy processes writing one cache at once can crash mypy (an INTERNAL ERROR, seen in
+CI), and each variant's own cache costs only seconds. Each variant's wall and CPU time, step by
+step, is in the terminal summary.
 """
 
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -103,6 +114,8 @@ WITH_SLOW_TESTS = {"defaults", "no-entities", "postgresql-redis-closed"}
 SCAFFOLD_CHECKED_HERE = {"defaults", "no-entities", "several-entities", "python-3.13"}
 # `make test module=...` and `changed=...`, where there are modules enough to slice.
 SLICES_CHECKED_HERE = {"several-entities"}
+# The README's "Add an entity", followed before the user's `make test` (see walk_the_readme).
+README_WALKED_HERE = {"defaults"}
 # The tests a smoke run keeps: the project's files, its settings and .env, rate limits, registration.
 SMOKE_TESTS = [
     "tests/test_project_files.py",
@@ -212,6 +225,8 @@ def run_variant(name: str, *, out: Path, home: Path, postgres: bool) -> VariantR
             make.append(f"PYTHON={python}")
         if not run.step("install", [*make, "install"], cwd=run.project, env=env):
             return run
+        if name in README_WALKED_HERE and not walk_the_readme(run, make, env):
+            return run
         pytest_ = ["-q", "-x", "-p", "no:cacheprovider"]
         if name in SMOKE:
             tests = [*pytest_, *SMOKE_TESTS, *SMOKE_EXTRA_TESTS.get(name, [])]
@@ -230,6 +245,44 @@ def run_variant(name: str, *, out: Path, home: Path, postgres: bool) -> VariantR
     except Exception:  # a broken variant must not take the pool down with it
         run.failure = traceback.format_exc()
     return run
+
+
+def walk_the_readme(run: VariantRun, make: list[str], env: dict[str, str]) -> bool:
+    """The service's README, "Add an entity", as its reader follows it: the section's first
+    commands (two entities, the second referring to the first, then `make migrate`; its
+    `make test` is the variant's own, which follows), committed; then the section's next
+    entity, made and undone with `make remove-entity`, which must leave the tree as committed.
+    So the one `make test` checks the service after both."""
+    project = run.project
+    assert project is not None
+    readme = (project / "README.md").read_text()
+    section = readme.split("\n## Add an entity\n", 1)[1].split("\n## ", 1)[0]
+    first, *later = (
+        [command for line in block.splitlines() if (command := shlex.split(line, comments=True))]
+        for block in re.findall(r"^```sh\n(.*?)^```", section, flags=re.MULTILINE | re.DOTALL)
+    )
+    for command in first:
+        if command[:2] != ["make", "test"] and not run.step(
+            " ".join(command[1:3]), [*make, *command[1:]], cwd=project, env=env
+        ):
+            return False
+    git = ["git", "-c", "user.name=Reader", "-c", "user.email=reader@example.com"]
+    subprocess.run([*git, "add", "--all"], cwd=project, env=env, check=True)
+    subprocess.run(
+        [*git, "commit", "--quiet", "-m", "The README's entities"], cwd=project, env=env, check=True
+    )
+    (entity,) = (command for block in later for command in block if command[:2] == ["make", "entity"])
+    name = entity[2]
+    if not run.step(f"entity {name}", [*make, *entity[1:]], cwd=project, env=env):
+        return False
+    if not run.step(f"remove-entity {name}", [*make, "remove-entity", name], cwd=project, env=env):
+        return False
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=project, env=env, capture_output=True, text=True, check=True
+    ).stdout
+    if status:
+        run.failure = f"make entity then make remove-entity {name} left the tree changed:\n{status}"
+    return not status
 
 
 def check_slices(run: VariantRun, make: list[str], env: dict[str, str]) -> None:
@@ -254,16 +307,31 @@ def check_slices(run: VariantRun, make: list[str], env: dict[str, str]) -> None:
         run.failure = f"make test changed=HEAD ran more than notes' tests:\n{run.output[-3000:]}"
 
 
+def selected_variants(session: pytest.Session) -> list[str]:
+    """The variants this session runs (`-k defaults` selects one), in ORDER."""
+    chosen = {
+        item.callspec.params["variant"]
+        for item in session.items
+        if isinstance(item, pytest.Function)
+        and item.originalname == test_generated_project_passes_its_own_checks.__name__
+    }
+    return [name for name in ORDER if name in chosen]
+
+
 @pytest.fixture(scope="session")
-def variant_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future[VariantRun]]]:
-    """Every variant, started at once on a pool of TEMPLATE_JOBS workers."""
+def variant_runs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Future[VariantRun]]]:
+    """The selected variants, started at once on a pool of TEMPLATE_JOBS workers: a developer
+    who runs one variant waits for that one alone."""
     home = tmp_path_factory.mktemp("variant-home")
     postgres = postgres_available()
-    outs = {name: tmp_path_factory.mktemp(f"variant-{name}") for name in ORDER}
+    names = selected_variants(request.session)
+    outs = {name: tmp_path_factory.mktemp(f"variant-{name}") for name in names}
     with ThreadPoolExecutor(JOBS) as pool:
         yield {
             name: pool.submit(run_variant, name, out=outs[name], home=home, postgres=postgres)
-            for name in ORDER
+            for name in names
         }
 
 
