@@ -294,7 +294,7 @@ def _is_broken_reference(exc: IntegrityError) -> bool:
 
 
 def _missing_parent(session: Session, row: Table) -> str:
-    """`The organization this membership refers to (organization_id) no longer exists`: the
+    """`The item this note refers to (item_id) no longer exists`: the
     first of the row's references, its SCOPES included, whose row is gone. SQLite does not say
     which key failed, so each is looked up (after the rollback: what is committed now)."""
     table = table_of(type(row))

@@ -61,8 +61,8 @@ def _log(mail: Mail, settings: Settings, message_id: str) -> None:
 def _header_line(text: str) -> str:
     """`text` as one header line: each run of control characters or line separators becomes
     one space. A line break would end the header (or start another), and the email package
-    refuses such a message rather than send it; a subject quoting what a user wrote (an
-    organization's name) keeps its headers, and is sent, whatever was written."""
+    refuses such a message rather than send it; a subject quoting what a user wrote (a
+    team's name) keeps its headers, and is sent, whatever was written."""
     return LINE_BREAKING.sub(" ", text).strip()
 
 

@@ -4,7 +4,7 @@ Each limit is a setting named `RATE_LIMIT_<NAME>`; `rate_limit("login")` applies
 `RATE_LIMIT_LOGIN` to a route. Counts are kept per client address and per limit name, so
 the default limit is one budget across the whole API, and under the service's SERVICE_NAME, so
 services sharing one Redis never share a count. A budget that belongs to something else than an
-address (an account, an organization) is spent with `spend(request, name, key=...)`.
+address (an account, a team) is spent with `spend(request, name, key=...)`.
 
 When the storage (Redis) does not answer, requests are served unlimited: an outage of the
 counter must not take the API down with it. One warning is logged when the outage starts and
@@ -205,7 +205,7 @@ async def spend(request: Request, name: str, *, key: str | None = None) -> None:
     """Count the request against `RATE_LIMIT_<NAME>`; 429 with Retry-After once it is spent.
 
     Counted per client address, or under `key`: whatever the budget belongs to (an account's
-    id, an organization's), for a limit that must hold wherever its requests come from. The
+    id, a team's), for a limit that must hold wherever its requests come from. The
     limit's name keeps one budget's keys apart from another's. Called from a dependency that
     knows the key, marked `raises(RateLimitedError)`."""
     setting = _setting(name)

@@ -173,7 +173,7 @@ async def test_smtp_over_ssl_delivers(
 
 
 def test_a_subject_with_line_breaks_stays_one_header(settings: Settings) -> None:
-    """A subject can quote what a user wrote (an organization's name): line breaks in it neither
+    """A subject can quote what a user wrote (a team's name): line breaks in it neither
     add a header nor stop the message from being sent."""
     subject = "You are invited to Acme\r\nBcc: everyone@example.com\u2028\tnow"
     with smtp_server() as mailbox:
