@@ -3,11 +3,12 @@
 import math
 import secrets
 import unicodedata
+from collections.abc import Callable
 from functools import cached_property, lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, Request
-from pydantic import EmailStr, Field, IPvAnyNetwork, SecretStr
+from pydantic import EmailStr, Field, IPvAnyNetwork, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The value `.env.example` ships with: fine on a laptop, refused in production.
@@ -32,9 +33,34 @@ class ConfigurationError(SystemExit):
         super().__init__(f"Refusing to start: {reason}")
 
 
+# An empty value (`FIRST_SUPERUSER_EMAIL=`) means unset, as in .env.example.
+_SOURCES = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
+
+
+class ModuleSettings(BaseSettings):
+    """A module's own settings: a class in its `settings.py`, named in its manifest, read from the
+    same environment and `.env` as `Settings` (`Settings.section` gives the app's instance), and
+    documented in `.env.example` under the module's name. Core's `Settings` names none of them."""
+
+    model_config = _SOURCES
+
+    def refuse_unsafe_production(self, settings: "Settings") -> None:
+        """Stop a production process whose settings would make this module insecure."""
+
+
+S = TypeVar("S", bound=ModuleSettings)
+
+
 class Settings(BaseSettings):
-    # An empty value (`FIRST_SUPERUSER_EMAIL=`) means unset, as in .env.example.
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
+    model_config = _SOURCES
+    # What this instance was built from (`Settings(_env_file=None, OPEN_REGISTRATION=False)`),
+    # so each module's section reads the same sources, and the values given for its fields.
+    _given: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _sections: dict[type[ModuleSettings], ModuleSettings] = PrivateAttr(default_factory=dict)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**values)
+        self._given = values
 
     ENVIRONMENT: Literal["local", "test", "production"] = "local"
     PROJECT_NAME: str = "FastAPI Modulith"
@@ -170,6 +196,15 @@ class Settings(BaseSettings):
     ADMIN_SESSION_EXPIRE_MINUTES: float = Field(default=480, gt=0)
     # </admin>
 
+    def section(self, kind: type[S]) -> S:
+        """A module's settings (`kind`), read once from the sources this instance was read from."""
+        found = self._sections.get(kind)
+        if found is None:
+            given = {name: value for name, value in self._given.items() if name in kind.model_fields}
+            sources = {name: value for name, value in self._given.items() if name.startswith("_")}
+            found = self._sections[kind] = kind(**sources, **given)
+        return found  # type: ignore[return-value]
+
     @cached_property
     def secret_key(self) -> str:
         if self.SECRET_KEY is not None:
@@ -265,3 +300,14 @@ async def app_settings(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(app_settings)]
+
+
+def section_of(kind: type[S]) -> Callable[[Request], Any]:
+    """A dependency giving the serving app's section of `kind`:
+    `OrdersSettingsDep = Annotated[OrdersSettings, Depends(section_of(OrdersSettings))]`."""
+
+    async def section(request: Request) -> S:
+        settings: Settings = request.app.state.settings
+        return settings.section(kind)
+
+    return section

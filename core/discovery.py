@@ -14,7 +14,8 @@ from types import ModuleType
 
 from fastapi import APIRouter
 
-from core.config import get_settings
+from core.config import ModuleSettings, get_settings
+from core.manifest import Manifest, ManifestError
 from core.modulith.graph import ModuleMap
 
 PACKAGE = "modules"
@@ -27,8 +28,8 @@ CORE_JOB_HANDLERS = ("core.mail",)
 class FeatureRouter:
     name: str
     router: APIRouter
-    # Where it is mounted under the API prefix: `/items`, or below the parent path its router.py
-    # names as `MOUNTED_UNDER` (rows that live in a parent: `/parents/{parent_id}/items`).
+    # Where it is mounted under the API prefix: `/items`, or below the parent path its manifest
+    # names (`mounted_under`: rows that live in a parent, `/parents/{parent_id}/items`).
     path: str
 
 
@@ -67,22 +68,43 @@ def import_models() -> None:
     _import_everywhere(CORE_MODELS, "models")
 
 
+def manifests() -> dict[str, Manifest]:
+    """Every module's manifest (its `manifest.py`'s `manifest`), checked, by module name."""
+    return {name: _manifest(name) for name in module_names()}
+
+
+def _manifest(name: str) -> Manifest:
+    module = _import_part(name, "manifest")
+    if module is None:
+        return Manifest()
+    found = vars(module).get("manifest")
+    if not isinstance(found, Manifest):
+        raise ManifestError(name, "manifest", "is not a core.manifest.Manifest")
+    found.check(name)
+    return found
+
+
 def import_job_handlers() -> None:
-    """Import every `jobs.py` and `listeners.py`, so each job kind has its handler registered
-    (an event's delivery to a listener is a job of its own kind)."""
-    _import_everywhere(CORE_JOB_HANDLERS, "jobs")
-    _import_everywhere((), "listeners")
+    """Import core's job handlers and every module's manifest, which names (and so imports) its
+    jobs and listeners: each job kind has its handler registered (an event's delivery to a
+    listener is a job of its own kind)."""
+    for qualified in CORE_JOB_HANDLERS:
+        importlib.import_module(qualified)
+    manifests()
+
+
+def settings_sections() -> list[type[ModuleSettings]]:
+    """Every module's settings class."""
+    return [found.settings for found in manifests().values() if found.settings is not None]
 
 
 def routers() -> list[FeatureRouter]:
-    """The `router` of every module that has a `router.py`."""
-    found = []
-    for name in module_names():
-        module = _import_part(name, "router")
-        if module is not None:
-            path = f"{getattr(module, 'MOUNTED_UNDER', '')}/{name}"
-            found.append(FeatureRouter(name=name, router=module.router, path=path))
-    return found
+    """The router of every module whose manifest has one, at the path it names."""
+    return [
+        FeatureRouter(name=name, router=found.router, path=f"{found.mounted_under}/{name}")
+        for name, found in manifests().items()
+        if found.router is not None
+    ]
 
 
 # <admin>  (hooks/generate.py drops this block from a service generated with admin=no)

@@ -12,8 +12,8 @@ from core.schemas import ListQuery
 from core.tenancy import Member, require
 from modules.organizations.permissions import Permission, Role
 
-# The path an organization's rows are mounted under: `MOUNTED_UNDER = IN_ORGANIZATION` in a
-# router.py (core.discovery) serves `/organizations/{organization_id}/invoices`.
+# The path an organization's rows are mounted under: `Manifest(mounted_under=IN_ORGANIZATION)` in a
+# manifest.py (core.manifest) serves `/organizations/{organization_id}/invoices`.
 IN_ORGANIZATION = "/organizations/{organization_id}"
 
 BY_METHOD = {

@@ -16,6 +16,12 @@ from core.config import Settings
 from core.db import Table, metadata
 from tests.helpers import ROOT
 
+WIDGETS_MANIFEST = """from core.manifest import Manifest
+from modules.widgets.router import router
+
+manifest = Manifest(router=router)
+"""
+
 WIDGETS_ROUTER = """from fastapi import APIRouter
 
 router = APIRouter()
@@ -55,6 +61,7 @@ def test_routers_are_found_for_every_module_with_a_router() -> None:
     found = discovery.routers()
 
     assert [feature.name for feature in found] == feature_folders("router.py")
+    assert feature_folders("router.py") == feature_folders("manifest.py")
     assert {"auth", "users"} <= {feature.name for feature in found}
     assert all(isinstance(feature.router, APIRouter) for feature in found)
 
@@ -86,8 +93,8 @@ def fake_modules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     (package / "__init__.py").write_text("")
     (package / "not_a_module.py").write_text("")
     (package / "with_router" / "__init__.py").write_text("")
-    (package / "with_router" / "router.py").write_text(
-        "from fastapi import APIRouter\n\nrouter = APIRouter()\n"
+    (package / "with_router" / "manifest.py").write_text(
+        "from fastapi import APIRouter\n\nfrom core.manifest import Manifest\n\nmanifest = Manifest(router=APIRouter())\n"
     )
     (package / "models_only" / "__init__.py").write_text("")
     (package / "models_only" / "models.py").write_text("LOADED = True\n")
@@ -104,6 +111,33 @@ def test_only_sub_packages_are_modules(fake_modules: Path) -> None:
 
 def test_a_module_without_a_router_is_not_mounted(fake_modules: Path) -> None:
     assert [feature.name for feature in discovery.routers()] == ["with_router"]
+
+
+@pytest.mark.parametrize(
+    ("manifest", "refusal"),
+    [
+        ("manifest = Manifest(router='/widgets')", "router is a str, not an APIRouter"),
+        (
+            "manifest = Manifest(mounted_under='parents/{parent_id}/')",
+            "mounted_under 'parents/{parent_id}/' must",
+        ),
+        ("manifest = Manifest(settings=dict)", "settings is not a ModuleSettings class"),
+        ("manifest = Manifest(jobs=('send',))", "jobs holds 'send', which is not a function"),
+        ("manifest = {'router': None}", "manifest is not a core.manifest.Manifest"),
+    ],
+)
+def test_a_wrong_manifest_stops_the_app_with_one_line_naming_module_and_field(
+    fake_modules: Path, manifest: str, refusal: str
+) -> None:
+    (fake_modules / "models_only" / "manifest.py").write_text(
+        f"from core.manifest import Manifest\n\n{manifest}\n"
+    )
+
+    with pytest.raises(SystemExit) as stopped:
+        discovery.routers()
+
+    assert str(stopped.value).startswith(f"modules/models_only/manifest.py: {refusal}")
+    assert "\n" not in str(stopped.value)
 
 
 def test_import_models_imports_the_models_that_exist(fake_modules: Path) -> None:
@@ -127,6 +161,7 @@ def test_a_new_module_folder_is_mounted_with_no_other_edit(tmp_path: Path) -> No
     widgets.mkdir()
     (widgets / "__init__.py").write_text('"""Widgets."""\n')
     (widgets / "router.py").write_text(WIDGETS_ROUTER)
+    (widgets / "manifest.py").write_text(WIDGETS_MANIFEST)
     env = {key: value for key, value in os.environ.items() if key not in Settings.model_fields}
     env.pop("PYTHONPATH", None)
 

@@ -1,0 +1,12 @@
+"""What core reads of the auth module (`core.manifest`)."""
+
+from core.manifest import Manifest
+from modules.auth.jobs import reset_link
+from modules.auth.listeners import end_sign_ins_after_a_password_change, end_sign_ins_of_a_deactivated_account
+from modules.auth.router import router
+
+manifest = Manifest(
+    router=router,
+    jobs=(reset_link,),
+    listeners=(end_sign_ins_after_a_password_change, end_sign_ins_of_a_deactivated_account),
+)

@@ -1,0 +1,12 @@
+"""What core reads of the organizations module (`core.manifest`)."""
+
+from core.manifest import Manifest
+from modules.organizations.jobs import prune_an_expired_invitation
+from modules.organizations.listeners import revoke_the_invitations_of_a_removed_member
+from modules.organizations.router import router
+
+manifest = Manifest(
+    router=router,
+    jobs=(prune_an_expired_invitation,),
+    listeners=(revoke_the_invitations_of_a_removed_member,),
+)

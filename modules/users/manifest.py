@@ -1,0 +1,7 @@
+"""What core reads of the users module (`core.manifest`)."""
+
+from core.manifest import Manifest
+from modules.users.jobs import email_change_link, verification_link
+from modules.users.router import router
+
+manifest = Manifest(router=router, jobs=(verification_link, email_change_link))
