@@ -102,9 +102,8 @@ def main() -> None:
             results[backend] = run_backend(backend, ref_root, args, Path(temp) / backend)
             print(f"{backend}: CPU ms per request at {args.ref} and HEAD, and HEAD/ref")
             for name, row in results[backend].items():
-                print(
-                    f"  {name:<8} {row['ref_cpu_ms']:8.3f} {row['head_cpu_ms']:8.3f}  {row['head_over_ref']:.3f}"
-                )
+                ref, head, ratio = row["ref_cpu_ms"], row["head_cpu_ms"], row["head_over_ref"]
+                print(f"  {name:<8} {ref:8.3f} {head:8.3f}  {ratio:.3f}")
     args.output.write_text(json.dumps(results, indent=2) + "\n")
 
 
