@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.modulith.document import DOCUMENT, render
-from core.modulith.graph import ModuleMap
+from core.modulith.graph import Dependency, Kind, ModuleMap
 from core.modulith.slices import changed_tests, core_tests
 from core.modulith.verify import violations
 from tests.helpers import ROOT
@@ -126,6 +126,62 @@ def test_a_relative_import_is_read_as_the_module_it_names(copy: Path) -> None:
     )
 
 
+def plant_module(root: Path, name: str, models: str) -> None:
+    """A module of only `models.py` at `root`."""
+    folder = root / "modules" / name
+    folder.mkdir()
+    (folder / "__init__.py").write_text("")
+    (folder / "models.py").write_text(
+        f"import uuid\n\nfrom sqlmodel import Field\n\nfrom core.db import Table\n\n{models}"
+    )
+
+
+@pytest.fixture
+def entities(copy: Path) -> Path:
+    """The copy, with two entities coupled to the rest by their tables alone: notes belong to a
+    project, projects to a user. Every module has a test folder."""
+    plant_module(
+        copy,
+        "projects",
+        'class Project(Table, table=True):\n    owner_id: uuid.UUID = Field(foreign_key="users.id")\n',
+    )
+    plant_module(
+        copy,
+        "notes",
+        "class Note(Table, table=True):\n"
+        '    __tablename__ = "project_notes"\n'
+        '    project_id: uuid.UUID = Field(foreign_key="projects.id")\n',
+    )
+    for name in ModuleMap.read(copy).modules:
+        (copy / "tests" / name).mkdir(parents=True, exist_ok=True)
+    return copy
+
+
+def test_a_foreign_key_to_another_modules_table_is_a_dependency_on_it(entities: Path) -> None:
+    modules = ModuleMap.read(entities).modules
+
+    assert modules["projects"].links == [Dependency("users", Kind.TABLE, "projects.owner_id → users.id")]
+    assert modules["notes"].links == [
+        Dependency("projects", Kind.TABLE, "project_notes.project_id → projects.id")
+    ]
+    assert modules["notes"].dependencies == {"projects"}
+
+
+def test_the_map_says_why_a_module_depends_on_another(entities: Path) -> None:
+    drawn = render(ModuleMap.read(entities))
+
+    assert "  projects -->|table| users\n" in drawn
+    assert "| depends on | `users` (table `projects.owner_id → users.id`) |" in drawn
+    assert "| used by | `notes` (table) |" in drawn
+
+
+def test_the_map_of_this_service_says_auth_imports_users_and_references_its_table() -> None:
+    auth = ModuleMap.read(ROOT).modules["auth"]
+
+    assert Dependency("users", Kind.IMPORT, "modules.users.api") in auth.links
+    assert Dependency("users", Kind.TABLE, "auth_sessions.user_id → users.id") in auth.links
+
+
 def users_dependents() -> list[str]:
     """The tests of users and of every module that depends on it, this service's modules as they are."""
     modules = ModuleMap.read(ROOT)
@@ -177,6 +233,10 @@ def test_a_slice_of_one_module_mounts_it_and_what_it_depends_on_only() -> None:
     )
 
     assert result.stdout.strip() == "['auth', 'users']"
+
+
+def test_a_slice_mounts_the_modules_whose_tables_its_rows_reference(entities: Path) -> None:
+    assert ModuleMap.read(entities).closure(["notes"]) == ["notes", "projects", "users"]
 
 
 # <admin>  (hooks/generate.py drops this block from a service generated with admin=no)
