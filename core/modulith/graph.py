@@ -15,6 +15,11 @@ PACKAGE = "modules"
 # A module's public surface: `modules.<name>.api` and `modules.<name>.events`.
 PUBLIC_PARTS = ("api", "events")
 _METHODS = ("get", "post", "put", "patch", "delete")
+# What core itself stands on, by the part of a module it reads and the name it takes from there:
+# a module that offers one is part of every slice, since the app does not start without it (the
+# admin site signs operators in through the one `sign_in`). Where no module has the part, as in a
+# service without that feature, the rule finds none.
+CORE_NEEDS = {"admin": "sign_in"}
 
 
 class Kind(StrEnum):
@@ -126,14 +131,13 @@ class Module:
                         found.append((call.func.attr.upper(), f"/api/v1/{self.name}{path}"))
         return found
 
-    # <admin>  (hooks/generate.py drops this block from a service generated with admin=no)
     @cached_property
-    def signs_in(self) -> bool:
-        """Whether its `admin.py` hands /admin the service's sign-in (`sign_in`)."""
-        tree = self._tree("admin")
-        return tree is not None and "sign_in" in top_level_names(tree)
-
-    # </admin>
+    def serves_core(self) -> bool:
+        """Whether it offers something core itself stands on (`CORE_NEEDS`)."""
+        return any(
+            (tree := self._tree(part)) is not None and name in top_level_names(tree)
+            for part, name in CORE_NEEDS.items()
+        )
 
     @cached_property
     def tables(self) -> list[str]:
@@ -352,13 +356,9 @@ class ModuleMap:
         return sorted(seen)
 
     def slice(self, names: list[str]) -> list[str]:
-        """What an app of only these modules mounts: their closure, and what core itself stands on."""
-        needed = list(names)
-        # <admin>
-        # The module /admin signs operators in with: every entity's admin pages are part of it.
-        needed += [name for name, module in self.modules.items() if module.signs_in]
-        # </admin>
-        return self.closure(needed)
+        """What an app of only these modules mounts: their closure, and what core itself stands on
+        (`CORE_NEEDS`) with its own closure."""
+        return self.closure([*names, *(name for name, module in self.modules.items() if module.serves_core)])
 
     def dependents(self, name: str) -> list[str]:
         """The modules that depend on `name`, directly or not, for any reason."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.modulith.document import DOCUMENT, render
-from core.modulith.graph import Dependency, Kind, ModuleMap
+from core.modulith.graph import CORE_NEEDS, Dependency, Kind, ModuleMap
 from core.modulith.slices import changed_tests, core_tests
 from core.modulith.verify import violations
 from tests.helpers import ROOT
@@ -235,22 +235,27 @@ def test_a_slice_of_one_module_mounts_it_and_what_it_depends_on_only() -> None:
     assert result.stdout.strip() == "['auth', 'users']"
 
 
+def without_core_needs(root: Path) -> None:
+    """Remove every part that offers core what it stands on, as a service without the feature."""
+    for part in CORE_NEEDS:
+        for path in (root / "modules").glob(f"*/{part}.py"):
+            path.unlink()
+
+
 def test_a_slice_mounts_the_modules_whose_tables_its_rows_reference(entities: Path) -> None:
-    assert ModuleMap.read(entities).closure(["notes"]) == ["notes", "projects", "users"]
+    without_core_needs(entities)
+
+    assert ModuleMap.read(entities).slice(["notes"]) == ["notes", "projects", "users"]
 
 
-# <admin>  (hooks/generate.py drops this block from a service generated with admin=no)
-def test_every_slice_mounts_the_module_the_admin_signs_in_with(copy: Path) -> None:
-    # An entity's admin pages are part of it, and /admin signs in through one module's admin.py.
-    (copy / "modules/auth/admin.py").unlink(missing_ok=True)
+def test_every_slice_mounts_the_module_that_offers_what_core_stands_on(copy: Path) -> None:
+    without_core_needs(copy)
     gate = copy / "modules/gate"
     gate.mkdir()
     (gate / "__init__.py").write_text("")
-    (gate / "admin.py").write_text("sign_in = None\n")
+    for part, name in CORE_NEEDS.items():
+        (gate / f"{part}.py").write_text(f"{name} = None\n")
     modules = ModuleMap.read(copy)
 
     assert modules.closure(["users"]) == ["users"]
     assert modules.slice(["users"]) == ["gate", "users"]
-
-
-# </admin>
