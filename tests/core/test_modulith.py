@@ -12,7 +12,7 @@ import pytest
 
 from core.modulith.document import DOCUMENT, render
 from core.modulith.graph import CORE_NEEDS, Dependency, Kind, ModuleMap
-from core.modulith.slices import changed_tests, core_tests
+from core.modulith.slices import changed_tests, core_tests, module_tests
 from core.modulith.verify import violations
 from tests.helpers import ROOT
 
@@ -182,31 +182,52 @@ def test_the_map_of_this_service_says_auth_imports_users_and_references_its_tabl
     assert Dependency("users", Kind.TABLE, "auth_sessions.user_id → users.id") in auth.links
 
 
-def users_dependents() -> list[str]:
-    """The tests of users and of every module that depends on it, this service's modules as they are."""
-    modules = ModuleMap.read(ROOT)
-    names = ["users", *(name for name, module in modules.modules.items() if "users" in module.dependencies)]
-    return sorted(f"tests/{name}" for name in names if (ROOT / "tests" / name).is_dir())
+def test_an_internal_edit_runs_the_tests_of_every_module_that_depends_on_it(entities: Path) -> None:
+    modules = ModuleMap.read(entities)
+
+    selected = changed_tests(entities, modules, ["modules/users/service.py"])
+
+    # notes stand on users only through projects' table, and run all the same.
+    assert {"tests/users", "tests/auth", "tests/projects", "tests/notes"} <= set(selected)
+    assert selected == module_tests(entities, sorted(["users", *modules.dependents("users")]))
+
+
+def test_in_this_service_an_edit_inside_users_runs_the_tests_of_every_module_standing_on_it() -> None:
+    present = {f"tests/{name}" for name in ("organizations", "items") if (ROOT / "modules" / name).is_dir()}
+
+    selected = changed_tests(ROOT, ModuleMap.read(ROOT), ["modules/users/service.py"])
+
+    assert {"tests/users", "tests/auth", *present} <= set(selected)
+
+
+def test_an_edit_to_a_leaf_entity_runs_its_own_tests_only(entities: Path) -> None:
+    # Nothing depends on notes: out of a suite of every module's folder, one.
+    modules = ModuleMap.read(entities)
+
+    assert changed_tests(entities, modules, ["modules/notes/models.py"]) == ["tests/notes"]
 
 
 @pytest.mark.parametrize(
     ("files", "expected"),
     [
+        # Nothing depends on auth.
         (["modules/auth/service.py"], ["tests/auth"]),
         (["tests/auth/test_login.py"], ["tests/auth"]),
-        # users' public surface changed: everything that depends on users runs too.
+        # users changed, its surface or not: everything that depends on it runs too.
         (["modules/users/api.py"], "users and its dependents"),
-        (["modules/users/service.py"], ["tests/users"]),
+        (["modules/users/service.py"], "users and its dependents"),
         (["README.md"], "core"),
         (["pyproject.toml"], ["tests"]),
         (["tests/conftest.py", "modules/auth/router.py"], ["tests"]),
+        # A module's test helper: other folders' tests and the root fixtures import it.
+        (["tests/auth/lifecycle.py"], ["tests"]),
         ([], []),
     ],
 )
 def test_a_change_runs_the_tests_of_what_it_touches(files: list[str], expected: list[str] | str) -> None:
     modules = ModuleMap.read(ROOT)
     if expected == "users and its dependents":
-        expected = users_dependents()
+        expected = module_tests(ROOT, sorted(["users", *modules.dependents("users")]))
         assert "tests/auth" in expected
     if expected == "core":
         expected = core_tests(ROOT, modules)
