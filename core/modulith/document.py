@@ -69,13 +69,7 @@ def canvas(modules: ModuleMap, name: str) -> list[str]:
     ]
     rows = [
         ("depends on", _reasons(module.links)),
-        (
-            "used by",
-            ", ".join(
-                f"`{other}` ({_kinds(links)})" for other, links in _by_module(modules.used_by(name)).items()
-            )
-            or "none",
-        ),
+        ("used by", _users(modules, name)),
         ("public names (`api.py`)", _code(module.public_names)),
         ("publishes (`events.py`)", _code(module.events)),
         ("listens to", _code(listened)),

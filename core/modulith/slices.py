@@ -56,21 +56,22 @@ def changed_files(root: Path, ref: str) -> list[str]:
     return sorted({*git("diff", "--name-only", ref), *git("ls-files", "--others", "--exclude-standard")})
 
 
-def _shared(parts: tuple[str, ...]) -> bool:
+def _shared(path: str, modules: ModuleMap) -> bool:
     """A helper in a module's test folder (`tests/auth/lifecycle.py`): other folders' tests and the
     root fixtures may import it, so it counts as something every test stands on."""
-    name = parts[-1]
+    parts = Path(path).parts
     return (
-        parts[0] == TESTS
-        and name.endswith(".py")
-        and name not in {"conftest.py", "__init__.py"}
-        and not name.startswith("test_")
+        len(parts) > 2
+        and parts[0] == TESTS
+        and parts[1] in modules.modules
+        and parts[-1].endswith(".py")
+        and parts[-1] not in {"conftest.py", "__init__.py"}
+        and not parts[-1].startswith("test_")
     )
 
 
 def changed_tests(root: Path, modules: ModuleMap, files: list[str]) -> list[str]:
-    in_modules = [Path(name).parts for name in files if len(Path(name).parts) > 2]
-    if EVERYTHING & set(files) or any(_shared(parts) for parts in in_modules if parts[1] in modules.modules):
+    if EVERYTHING & set(files) or any(_shared(name, modules) for name in files):
         return [TESTS]
     affected: set[str] = set()
     core = False
