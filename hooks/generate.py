@@ -62,8 +62,6 @@ ADMIN_BLOCKS = {
     "core/config.py": "#",
     "core/app.py": "#",
     "core/discovery.py": "#",
-    "core/modulith/graph.py": "#",
-    "tests/core/test_modulith.py": "#",
     "pyproject.toml": "#",
     ".env.example": "#",
     "scaffold/templates/tests/test_entity.py.jinja": "{#",

@@ -1,9 +1,15 @@
 """Fixtures: one migrated database per run (SQLite, or PostgreSQL with TEST_DATABASE_URL),
-emptied after every test, and an HTTP client that talks to the app in-process."""
+emptied after every test, and an HTTP client that talks to the app in-process.
+
+Accounts and logins come from the users and auth modules' public surfaces, imported inside the
+fixtures that use them: a slice of the suite (`make test module=...`) without them still collects."""
+
+from __future__ import annotations
 
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -15,12 +21,11 @@ from sqlmodel import Session
 from core.app import create_app
 from core.config import Settings
 from core.db import metadata
-from modules.auth.service import start_session
-from modules.users.models import User
-from modules.users.schemas import UserCreate
-from modules.users.service import create_user
 from tests.auth.lifecycle import Outbox
 from tests.helpers import PASSWORD, app_client, make_settings, migrate, require_server
+
+if TYPE_CHECKING:
+    from modules.users.api import User
 
 
 @pytest.fixture(scope="session")
@@ -114,6 +119,8 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def make_user(db: Session, settings: Settings) -> Callable[..., User]:
     """Create an account directly (no HTTP). Its password is `tests.helpers.PASSWORD`."""
+    from modules.users.api import UserCreate, create_user
+
     counter = iter(range(1_000_000))
 
     def make(email: str | None = None, *, password: str = PASSWORD, **fields: bool | str) -> User:
@@ -126,6 +133,7 @@ def make_user(db: Session, settings: Settings) -> Callable[..., User]:
 @pytest.fixture
 def headers_for(db: Session, settings: Settings) -> Callable[[User], dict[str, str]]:
     """An Authorization header for a user, from a real login session."""
+    from modules.auth.api import start_session
 
     def headers(user: User) -> dict[str, str]:
         tokens = start_session(session=db, user=user, settings=settings)

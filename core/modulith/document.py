@@ -1,13 +1,14 @@
-"""docs/modules.md, drawn from the module map: a diagram of the modules, what each depends on and
-which events pass between them, then one short canvas per module.
+"""docs/modules.md, drawn from the module map: a diagram of the modules, what each depends on (and
+why: an import, a foreign key) and which events pass between them, then one short canvas per module.
 
 `make modules` writes it, and so do generation and `make entity` / `make remove-entity`, which
 change the modules: all of them through `write`, so the map a test holds the code to is drawn
 one way."""
 
+from itertools import groupby
 from pathlib import Path
 
-from core.modulith.graph import ModuleMap
+from core.modulith.graph import Dependency, ModuleMap
 
 DOCUMENT = "docs/modules.md"
 
@@ -16,13 +17,40 @@ def _code(items: list[str]) -> str:
     return ", ".join(f"`{item}`" for item in items) if items else "none"
 
 
+def _by_module(links: list[Dependency]) -> dict[str, list[Dependency]]:
+    return {name: list(group) for name, group in groupby(sorted(links), key=lambda link: link.module)}
+
+
+def _kinds(links: list[Dependency]) -> str:
+    return ", ".join(sorted({link.kind.value for link in links}))
+
+
+def _reasons(links: list[Dependency]) -> str:
+    """`users` (import `modules.users.api`; table `items.owner_id → users.id`): each module, and
+    what couples them, by kind."""
+    described = []
+    for name, group in _by_module(links).items():
+        why = [
+            f"{kind.value} {_code([link.detail for link in group if link.kind == kind])}"
+            for kind in sorted({link.kind for link in group})
+        ]
+        described.append(f"`{name}` ({'; '.join(why)})")
+    return ", ".join(described) or "none"
+
+
+def _users(modules: ModuleMap, name: str) -> str:
+    """`auth` (import, table): each module that depends on `name`, and by which kinds."""
+    by_module = _by_module(modules.used_by(name))
+    return ", ".join(f"`{other}` ({_kinds(links)})" for other, links in by_module.items()) or "none"
+
+
 def diagram(modules: ModuleMap) -> list[str]:
     lines = ["```mermaid", "flowchart LR"]
     for name in modules.modules:
         lines.append(f"  {name}[{name}]")
     for name, module in modules.modules.items():
-        for dependency in sorted(module.dependencies & modules.modules.keys()):
-            lines.append(f"  {name} --> {dependency}")
+        for dependency, links in _by_module(module.links).items():
+            lines.append(f"  {name} -->|{_kinds(links)}| {dependency}")
     for name, module in modules.modules.items():
         heard: dict[str | None, list[str]] = {}
         for listener in module.listeners:
@@ -40,8 +68,8 @@ def canvas(modules: ModuleMap, name: str) -> list[str]:
         f"{listener.publisher}.{listener.event}` → `{listener.function}" for listener in module.listeners
     ]
     rows = [
-        ("depends on", _code(sorted(module.dependencies & modules.modules.keys()))),
-        ("used by", _code([other for other, used in modules.modules.items() if name in used.dependencies])),
+        ("depends on", _reasons(module.links)),
+        ("used by", _users(modules, name)),
         ("public names (`api.py`)", _code(module.public_names)),
         ("publishes (`events.py`)", _code(module.events)),
         ("listens to", _code(listened)),
@@ -57,7 +85,8 @@ def render(modules: ModuleMap) -> str:
         "# Modules",
         "",
         "Written by `make modules` from the code (`python -m core.modulith document`); a test fails",
-        "when it is stale. Solid arrows are imports of another module's `api` or `events`; dotted ones",
+        "when it is stale. A solid arrow is a dependency, labelled with its kinds: `import` (of the",
+        "other module's `api` or `events`), `table` (a foreign key to one of its tables). Dotted arrows",
         "are events, from the module that publishes them to the one that listens.",
         "",
         *diagram(modules),

@@ -1,9 +1,11 @@
 """Read the module map from the source: every import between modules (and from core into one),
-and what each module declares, from the syntax tree of its files."""
+every foreign key from one module's table to another's, and what each module declares, from the
+syntax tree of its files."""
 
 import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 
@@ -13,6 +15,28 @@ PACKAGE = "modules"
 # A module's public surface: `modules.<name>.api` and `modules.<name>.events`.
 PUBLIC_PARTS = ("api", "events")
 _METHODS = ("get", "post", "put", "patch", "delete")
+# What core itself stands on, by the part of a module it reads and the name it takes from there:
+# a module that offers one is part of every slice, since the app does not start without it (the
+# admin site signs operators in through the one `sign_in`). Where no module has the part, as in a
+# service without that feature, the rule finds none.
+CORE_NEEDS = {"admin": "sign_in"}
+
+
+class Kind(StrEnum):
+    """Why a module depends on another: either way, it breaks without the other."""
+
+    IMPORT = "import"  # it imports the other's `api` or `events` (or, against the rules, more)
+    TABLE = "table"  # a foreign key of one of its tables names one of the other's tables
+    SEAM = "seam"  # it relies on a core seam that the other fills
+
+
+@dataclass(frozen=True, order=True)
+class Dependency:
+    """One reason `module` is needed: `Dependency("users", Kind.TABLE, "items.owner_id → users.id")`."""
+
+    module: str
+    kind: Kind
+    detail: str  # what couples them: the module imported, or the foreign key
 
 
 @dataclass(frozen=True)
@@ -52,6 +76,7 @@ class Module:
     name: str
     root: Path
     imports: list[Import] = field(default_factory=list)  # of other modules only
+    links: list[Dependency] = field(default_factory=list)  # on other modules, every kind (ModuleMap.read)
 
     @property
     def folder(self) -> Path:
@@ -61,9 +86,13 @@ class Module:
         path = self.folder / f"{part}.py"
         return ast.parse(path.read_text(), str(path)) if path.exists() else None
 
-    @cached_property
+    @property
     def dependencies(self) -> set[str]:
-        return {found.module for found in self.imports if found.module and found.module != self.name}
+        """The modules it depends on, for any reason."""
+        return {link.module for link in self.links}
+
+    def dependencies_by(self, kind: Kind) -> set[str]:
+        return {link.module for link in self.links if link.kind == kind}
 
     @cached_property
     def public_names(self) -> list[str]:
@@ -102,19 +131,24 @@ class Module:
                         found.append((call.func.attr.upper(), f"/api/v1/{self.name}{path}"))
         return found
 
-    # <admin>  (hooks/generate.py drops this block from a service generated with admin=no)
     @cached_property
-    def signs_in(self) -> bool:
-        """Whether its `admin.py` hands /admin the service's sign-in (`sign_in`)."""
-        tree = self._tree("admin")
-        return tree is not None and "sign_in" in top_level_names(tree)
-
-    # </admin>
+    def serves_core(self) -> bool:
+        """Whether it offers something core itself stands on (`CORE_NEEDS`)."""
+        return any(
+            (tree := self._tree(part)) is not None and name in top_level_names(tree)
+            for part, name in CORE_NEEDS.items()
+        )
 
     @cached_property
     def tables(self) -> list[str]:
         tree = self._tree("models")
         return declared_tables(tree) if tree else []
+
+    @cached_property
+    def foreign_keys(self) -> list[tuple[str, str]]:
+        """(`items.owner_id`, `users.id`): each column of its models and the column it references."""
+        tree = self._tree("models")
+        return declared_foreign_keys(tree) if tree else []
 
     @cached_property
     def listeners(self) -> list[Listener]:
@@ -175,22 +209,57 @@ class Module:
         return constants
 
 
+def _is_table(node: ast.ClassDef) -> bool:
+    return any(keyword.arg == "table" and ast.unparse(keyword.value) == "True" for keyword in node.keywords)
+
+
+def _table_of(node: ast.ClassDef) -> str:
+    """Its `__tablename__`, or the name core.naming derives from the class name."""
+    explicit = [
+        statement.value.value
+        for statement in node.body
+        if isinstance(statement, ast.Assign)
+        and ast.unparse(statement.targets[0]) == "__tablename__"
+        and isinstance(statement.value, ast.Constant)
+    ]
+    return str(explicit[0]) if explicit else table_name(node.name)
+
+
 def declared_tables(tree: ast.Module) -> list[str]:
     """The tables a models file declares: its `table=True` classes, by `__tablename__` or by rule."""
-    tables = []
+    return [_table_of(node) for node in tree.body if isinstance(node, ast.ClassDef) and _is_table(node)]
+
+
+def _references(value: ast.expr) -> Iterator[str]:
+    """The string foreign keys in a field's definition: `Field(foreign_key="users.id")`, or
+    `ForeignKey("users.id")` inside an `sa_column`."""
+    for call in ast.walk(value):
+        if not isinstance(call, ast.Call):
+            continue
+        for keyword in call.keywords:
+            if keyword.arg == "foreign_key" and isinstance(keyword.value, ast.Constant):
+                yield str(keyword.value.value)
+        named = ast.unparse(call.func).split(".")[-1] == "ForeignKey"
+        if named and call.args and isinstance(call.args[0], ast.Constant):
+            yield str(call.args[0].value)
+
+
+def declared_foreign_keys(tree: ast.Module) -> list[tuple[str, str]]:
+    """(`items.owner_id`, `users.id`) for every foreign key a models file declares. A column of a
+    class that is no table (a base its tables share) is named by the class."""
+    found = []
     for node in tree.body:
-        if isinstance(node, ast.ClassDef) and any(
-            keyword.arg == "table" and ast.unparse(keyword.value) == "True" for keyword in node.keywords
-        ):
-            explicit = [
-                statement.value.value
-                for statement in node.body
-                if isinstance(statement, ast.Assign)
-                and ast.unparse(statement.targets[0]) == "__tablename__"
-                and isinstance(statement.value, ast.Constant)
-            ]
-            tables.append(str(explicit[0]) if explicit else table_name(node.name))
-    return tables
+        if isinstance(node, ast.ClassDef):
+            holder = _table_of(node) if _is_table(node) else node.name
+            for statement in node.body:
+                if (
+                    isinstance(statement, ast.AnnAssign)
+                    and isinstance(statement.target, ast.Name)
+                    and statement.value is not None
+                ):
+                    column = f"{holder}.{statement.target.id}"
+                    found += [(column, target) for target in _references(statement.value)]
+    return found
 
 
 def top_level_names(tree: ast.Module) -> list[str]:
@@ -259,6 +328,14 @@ class ModuleMap:
                     for found in imports_of(path, root)
                     if found.target.split(".")[0] == PACKAGE and found.module != name
                 ]
+        owners = {table: name for name, module in modules.items() for table in module.tables}
+        for name, module in modules.items():
+            links = {Dependency(str(found.module), Kind.IMPORT, found.target) for found in module.imports}
+            for column, target in module.foreign_keys:
+                owner = owners.get(target.split(".")[0])
+                if owner is not None and owner != name:
+                    links.add(Dependency(owner, Kind.TABLE, f"{column} → {target}"))
+            module.links = sorted(link for link in links if link.module in modules)
         core_imports = [
             found
             for path in sorted((root / "core").rglob("*.py"))
@@ -275,18 +352,24 @@ class ModuleMap:
             name = pending.pop()
             if name not in seen:
                 seen.add(name)
-                pending += sorted(self.modules[name].dependencies & self.modules.keys())
+                pending += sorted(self.modules[name].dependencies)
         return sorted(seen)
 
     def slice(self, names: list[str]) -> list[str]:
-        """What an app of only these modules mounts: their closure, and what core itself stands on."""
-        needed = list(names)
-        # <admin>
-        # The module /admin signs operators in with: every entity's admin pages are part of it.
-        needed += [name for name, module in self.modules.items() if module.signs_in]
-        # </admin>
-        return self.closure(needed)
+        """What an app of only these modules mounts: their closure, and what core itself stands on
+        (`CORE_NEEDS`) with its own closure."""
+        return self.closure([*names, *(name for name, module in self.modules.items() if module.serves_core)])
 
     def dependents(self, name: str) -> list[str]:
-        """The modules that depend on `name`, directly or not."""
+        """The modules that depend on `name`, directly or not, for any reason."""
         return sorted(other for other in self.modules if other != name and name in self.closure([other]))
+
+    def used_by(self, name: str) -> list[Dependency]:
+        """Why each module that depends on `name` directly does: its links to `name`, as
+        `Dependency(<the dependent>, kind, detail)`."""
+        return [
+            Dependency(other, link.kind, link.detail)
+            for other, module in self.modules.items()
+            for link in module.links
+            if link.module == name
+        ]

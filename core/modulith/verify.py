@@ -9,7 +9,7 @@
 Every violation is one line, `path:line: what is wrong; what to do`.
 """
 
-from core.modulith.graph import PACKAGE, Import, ModuleMap
+from core.modulith.graph import PACKAGE, Import, Kind, ModuleMap
 
 
 def _instead(found: Import, modules: ModuleMap) -> str:
@@ -68,7 +68,8 @@ def _cycles(modules: ModuleMap) -> list[list[str]]:
     def visit(name: str) -> None:
         index[name] = low[name] = len(index)
         stack.append(name)
-        for other in sorted(modules.modules[name].dependencies & modules.modules.keys()):
+        # Imports only: tables that reference each other are one schema, not code that calls itself.
+        for other in sorted(modules.modules[name].dependencies_by(Kind.IMPORT)):
             if other not in index:
                 visit(other)
                 low[name] = min(low[name], low[other])

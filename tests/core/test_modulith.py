@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from core.modulith.document import DOCUMENT, render
-from core.modulith.graph import ModuleMap
-from core.modulith.slices import changed_tests, core_tests
+from core.modulith.graph import CORE_NEEDS, Dependency, Kind, ModuleMap
+from core.modulith.slices import changed_tests, core_tests, module_tests
 from core.modulith.verify import violations
 from tests.helpers import ROOT
 
@@ -126,31 +126,108 @@ def test_a_relative_import_is_read_as_the_module_it_names(copy: Path) -> None:
     )
 
 
-def users_dependents() -> list[str]:
-    """The tests of users and of every module that depends on it, this service's modules as they are."""
-    modules = ModuleMap.read(ROOT)
-    names = ["users", *(name for name, module in modules.modules.items() if "users" in module.dependencies)]
-    return sorted(f"tests/{name}" for name in names if (ROOT / "tests" / name).is_dir())
+def plant_module(root: Path, name: str, models: str) -> None:
+    """A module of only `models.py` at `root`."""
+    folder = root / "modules" / name
+    folder.mkdir()
+    (folder / "__init__.py").write_text("")
+    (folder / "models.py").write_text(
+        f"import uuid\n\nfrom sqlmodel import Field\n\nfrom core.db import Table\n\n{models}"
+    )
+
+
+@pytest.fixture
+def entities(copy: Path) -> Path:
+    """The copy, with two entities coupled to the rest by their tables alone: notes belong to a
+    project, projects to a user. Every module has a test folder."""
+    plant_module(
+        copy,
+        "projects",
+        'class Project(Table, table=True):\n    owner_id: uuid.UUID = Field(foreign_key="users.id")\n',
+    )
+    plant_module(
+        copy,
+        "notes",
+        "class Note(Table, table=True):\n"
+        '    __tablename__ = "project_notes"\n'
+        '    project_id: uuid.UUID = Field(foreign_key="projects.id")\n',
+    )
+    for name in ModuleMap.read(copy).modules:
+        (copy / "tests" / name).mkdir(parents=True, exist_ok=True)
+    return copy
+
+
+def test_a_foreign_key_to_another_modules_table_is_a_dependency_on_it(entities: Path) -> None:
+    modules = ModuleMap.read(entities).modules
+
+    assert modules["projects"].links == [Dependency("users", Kind.TABLE, "projects.owner_id → users.id")]
+    assert modules["notes"].links == [
+        Dependency("projects", Kind.TABLE, "project_notes.project_id → projects.id")
+    ]
+    assert modules["notes"].dependencies == {"projects"}
+
+
+def test_the_map_says_why_a_module_depends_on_another(entities: Path) -> None:
+    drawn = render(ModuleMap.read(entities))
+
+    assert "  projects -->|table| users\n" in drawn
+    assert "| depends on | `users` (table `projects.owner_id → users.id`) |" in drawn
+    assert "| used by | `notes` (table) |" in drawn
+
+
+def test_the_map_of_this_service_says_auth_imports_users_and_references_its_table() -> None:
+    auth = ModuleMap.read(ROOT).modules["auth"]
+
+    assert Dependency("users", Kind.IMPORT, "modules.users.api") in auth.links
+    assert Dependency("users", Kind.TABLE, "auth_sessions.user_id → users.id") in auth.links
+
+
+def test_an_internal_edit_runs_the_tests_of_every_module_that_depends_on_it(entities: Path) -> None:
+    modules = ModuleMap.read(entities)
+
+    selected = changed_tests(entities, modules, ["modules/users/service.py"])
+
+    # notes stand on users only through projects' table, and run all the same.
+    assert {"tests/users", "tests/auth", "tests/projects", "tests/notes"} <= set(selected)
+    assert selected == module_tests(entities, sorted(["users", *modules.dependents("users")]))
+
+
+def test_in_this_service_an_edit_inside_users_runs_the_tests_of_every_module_standing_on_it() -> None:
+    present = {f"tests/{name}" for name in ("organizations", "items") if (ROOT / "modules" / name).is_dir()}
+
+    selected = changed_tests(ROOT, ModuleMap.read(ROOT), ["modules/users/service.py"])
+
+    assert {"tests/users", "tests/auth", *present} <= set(selected)
+
+
+def test_an_edit_to_a_leaf_entity_runs_its_own_tests_only(entities: Path) -> None:
+    # Nothing depends on notes: out of a suite of every module's folder, one.
+    modules = ModuleMap.read(entities)
+
+    assert changed_tests(entities, modules, ["modules/notes/models.py"]) == ["tests/notes"]
 
 
 @pytest.mark.parametrize(
     ("files", "expected"),
     [
+        # Nothing depends on auth.
         (["modules/auth/service.py"], ["tests/auth"]),
         (["tests/auth/test_login.py"], ["tests/auth"]),
-        # users' public surface changed: everything that depends on users runs too.
+        # users changed, its surface or not: everything that depends on it runs too.
         (["modules/users/api.py"], "users and its dependents"),
-        (["modules/users/service.py"], ["tests/users"]),
+        (["modules/users/service.py"], "users and its dependents"),
         (["README.md"], "core"),
         (["pyproject.toml"], ["tests"]),
         (["tests/conftest.py", "modules/auth/router.py"], ["tests"]),
+        # A module's test helper: other folders' tests and the root fixtures import it.
+        (["tests/auth/lifecycle.py"], ["tests"]),
         ([], []),
     ],
 )
 def test_a_change_runs_the_tests_of_what_it_touches(files: list[str], expected: list[str] | str) -> None:
     modules = ModuleMap.read(ROOT)
     if expected == "users and its dependents":
-        expected = users_dependents()
+        expected = module_tests(ROOT, sorted(["users", *modules.dependents("users")]))
         assert "tests/auth" in expected
     if expected == "core":
         expected = core_tests(ROOT, modules)
@@ -179,18 +256,27 @@ def test_a_slice_of_one_module_mounts_it_and_what_it_depends_on_only() -> None:
     assert result.stdout.strip() == "['auth', 'users']"
 
 
-# <admin>  (hooks/generate.py drops this block from a service generated with admin=no)
-def test_every_slice_mounts_the_module_the_admin_signs_in_with(copy: Path) -> None:
-    # An entity's admin pages are part of it, and /admin signs in through one module's admin.py.
-    (copy / "modules/auth/admin.py").unlink(missing_ok=True)
+def without_core_needs(root: Path) -> None:
+    """Remove every part that offers core what it stands on, as a service without the feature."""
+    for part in CORE_NEEDS:
+        for path in (root / "modules").glob(f"*/{part}.py"):
+            path.unlink()
+
+
+def test_a_slice_mounts_the_modules_whose_tables_its_rows_reference(entities: Path) -> None:
+    without_core_needs(entities)
+
+    assert ModuleMap.read(entities).slice(["notes"]) == ["notes", "projects", "users"]
+
+
+def test_every_slice_mounts_the_module_that_offers_what_core_stands_on(copy: Path) -> None:
+    without_core_needs(copy)
     gate = copy / "modules/gate"
     gate.mkdir()
     (gate / "__init__.py").write_text("")
-    (gate / "admin.py").write_text("sign_in = None\n")
+    for part, name in CORE_NEEDS.items():
+        (gate / f"{part}.py").write_text(f"{name} = None\n")
     modules = ModuleMap.read(copy)
 
     assert modules.closure(["users"]) == ["users"]
     assert modules.slice(["users"]) == ["gate", "users"]
-
-
-# </admin>
