@@ -8,7 +8,6 @@ lock (`_lock`), before it reads what it decides on: changes to one organization 
 SQLite and PostgreSQL alike, and always lock in one order (the organization, then its rows), so
 PostgreSQL never finds two of them waiting on each other."""
 
-import hashlib
 import hmac
 import secrets
 import uuid
@@ -25,9 +24,10 @@ from core.db import utcnow
 from core.errors import ConflictError, ErrorCode, ForbiddenError, NotFoundError, ServiceError
 from core.events import publish
 from core.jobs import enqueue
-from core.mail import Mail, enqueue_mail, frontend_link
+from core.links import SignedLink
+from core.mail import Mail, enqueue_mail
 from core.schemas import PageParams
-from core.security import ExpiredTokenError, InvalidTokenError, TokenType, create_token, decode_token
+from core.security import keyed_digest
 from core.tenancy import NO_ORGANIZATION, NOT_ALLOWED, Member
 from modules.organizations.events import MemberRemoved
 from modules.organizations.models import Invitation, Membership, Organization
@@ -49,6 +49,9 @@ INVITER_WITHOUT_AUTHORITY = (
 )
 NOT_YOURS = "This invitation was sent to another address"
 UNVERIFIED = "Verify your email address before accepting an invitation"
+INVITATION_LINK = SignedLink(
+    "invitation", page="accept-invitation", invalid=INVALID_LINK, expired=EXPIRED_LINK
+)
 # The job that deletes an invitation nobody accepted, once its link has expired (jobs.py).
 PRUNE_INVITATION_JOB = "organizations.prune_invitation"
 
@@ -227,7 +230,7 @@ def remove_member(*, session: Session, caller: Member, user_id: uuid.UUID, may_m
 
 
 def _nonce_digest(nonce: str, secret: str) -> str:
-    return hmac.new(secret.encode(), nonce.encode(), hashlib.sha256).hexdigest()[:32]
+    return keyed_digest(secret, nonce)[:32]
 
 
 def _is_verified(session: Session, user_id: uuid.UUID) -> bool:
@@ -269,10 +272,9 @@ def invite(
         expires_at=utcnow(),
     )
     nonce = secrets.token_urlsafe(16)
-    token, expires_at = create_token(
-        subject=str(invitation.id),
-        token_type=TokenType.INVITATION,
-        secret=settings.secret_key,
+    link, expires_at = INVITATION_LINK.make(
+        subject=invitation.id,
+        settings=settings,
         lifetime=timedelta(hours=settings.INVITATION_EXPIRE_HOURS),
         claims={"nonce": nonce},
     )
@@ -280,7 +282,6 @@ def invite(
     invitation.sqlmodel_update(
         {"role": invitation_in.role, "invited_by": caller.user_id, "nonce": digest, "expires_at": expires_at}
     )
-    link = frontend_link(settings, "accept-invitation", token)
     enqueue_mail(
         session,
         Mail(
@@ -374,25 +375,20 @@ def accept(*, session: Session, user: User, token: str, settings: Settings) -> t
     it now: one who has left or been removed, been demoted below its role, or whose account is
     gone or deactivated (a superuser counts as an owner while they are one). The invitee was
     promised that role: they are refused, never let in with a lesser one."""
-    try:
-        claims = decode_token(token, secret=settings.secret_key, token_type=TokenType.INVITATION)
-        invitation = session.get(Invitation, uuid.UUID(claims["sub"]))
-    except ExpiredTokenError as exc:
-        raise ServiceError(EXPIRED_LINK, code=ErrorCode.LINK_EXPIRED) from exc
-    except (InvalidTokenError, ValueError, KeyError) as exc:
-        raise ServiceError(INVALID_LINK, code=ErrorCode.LINK_INVALID) from exc
+    invitation_id, claims = INVITATION_LINK.read(token, secret=settings.secret_key)
+    invitation = session.get(Invitation, invitation_id)
     nonce = str(claims.get("nonce", ""))
     if invitation is None or not hmac.compare_digest(
         invitation.nonce, _nonce_digest(nonce, settings.secret_key)
     ):
-        raise ServiceError(INVALID_LINK, code=ErrorCode.LINK_INVALID)
+        raise INVITATION_LINK.refused()
     if invitation.email != user.email:
         raise ForbiddenError(NOT_YOURS)
     if not user.is_verified:
         raise ForbiddenError(UNVERIFIED)
     organization = _lock(session, invitation.organization_id)
     if organization is None:
-        raise ServiceError(INVALID_LINK, code=ErrorCode.LINK_INVALID)
+        raise INVITATION_LINK.refused()
     # Claimed before joining: of two requests with the same link at once, the one whose DELETE
     # finds the row (with the nonce it was read with) joins, the other is refused as a used link.
     claimed = session.connection().execute(
@@ -402,7 +398,7 @@ def accept(*, session: Session, user: User, token: str, settings: Settings) -> t
     )
     if claimed.rowcount != 1:
         session.rollback()
-        raise ServiceError(INVALID_LINK, code=ErrorCode.LINK_INVALID)
+        raise INVITATION_LINK.refused()
     inviter = _inviter(session, invitation)
     if inviter is None or not _may_invite(inviter, Role(invitation.role)):
         session.rollback()  # the invitation stays, for those who may invite to see and revoke

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.config import Settings
-from core.security import TokenType, create_token
+from modules.auth.password_reset import RESET_LINK
 from modules.users.models import User
 from modules.users.service import reset_password
 from tests.auth.lifecycle import RESET_PATH, VERIFY_PATH, Outbox, own_client
@@ -162,9 +162,8 @@ async def test_the_new_password_follows_the_registration_rules(
 
 
 async def test_an_expired_link_is_400(client: httpx.AsyncClient, bob: User, settings: Settings) -> None:
-    token, _ = create_token(
-        subject=str(bob.id),
-        token_type=TokenType.RESET_PASSWORD,
+    token, _ = RESET_LINK.token(
+        subject=bob.id,
         secret=settings.secret_key,
         lifetime=timedelta(seconds=-1),
         claims={"pwd": "expiry is checked first"},

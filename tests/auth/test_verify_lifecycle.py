@@ -12,9 +12,9 @@ from fastapi import FastAPI
 from sqlmodel import Session
 
 from core.config import Settings
-from core.security import TokenType, create_token
 from modules.users.models import User
 from modules.users.service import ensure_first_superuser
+from modules.users.verification import VERIFY_LINK
 from tests.auth.lifecycle import RESET_PATH, VERIFY_PATH, Outbox, own_client
 from tests.helpers import PASSWORD, make_settings
 
@@ -35,9 +35,8 @@ async def _request_link(client: httpx.AsyncClient, outbox: Outbox, email: str = 
 
 
 def _verify_token(user: User, settings: Settings, *, lifetime: timedelta, **claims: Any) -> str:
-    token, _ = create_token(
-        subject=str(user.id),
-        token_type=TokenType.VERIFY_EMAIL,
+    token, _ = VERIFY_LINK.token(
+        subject=user.id,
         secret=settings.secret_key,
         lifetime=lifetime,
         claims={"email": user.email, **claims},
