@@ -107,12 +107,8 @@ def organizations_of(
             rows.where(col(Membership.id).is_not(None)),
             counted.where(col(Membership.id).is_not(None)),
         )
-    page = (
-        rows.order_by(col(Organization.created_at).desc(), col(Organization.id))
-        .offset(params.offset)
-        .limit(params.limit)
-    )
-    return list(session.exec(page).all()), session.exec(counted).one()
+    newest_first = rows.order_by(col(Organization.created_at).desc(), col(Organization.id))
+    return crud.paged(session, newest_first, count=counted, params=params)
 
 
 def get_organization(*, session: Session, organization_id: uuid.UUID) -> Organization:
@@ -150,11 +146,9 @@ def _members(organization_id: uuid.UUID) -> Any:
 
 def members_of(*, session: Session, organization_id: uuid.UUID, params: PageParams) -> tuple[list[Any], int]:
     """The members, in the order they joined."""
-    total = session.exec(
-        select(func.count()).select_from(Membership).where(Membership.organization_id == organization_id)
-    ).one()
-    page = _members(organization_id).order_by(Membership.created_at, Membership.id)
-    return list(session.execute(page.offset(params.offset).limit(params.limit)).all()), total
+    count = select(func.count()).select_from(Membership).where(Membership.organization_id == organization_id)
+    in_order_joined = _members(organization_id).order_by(Membership.created_at, Membership.id)
+    return crud.paged(session, in_order_joined, count=count, params=params)
 
 
 def member_read(*, session: Session, organization_id: uuid.UUID, user_id: uuid.UUID) -> Any:

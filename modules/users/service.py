@@ -4,6 +4,7 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from core import crud
 from core.config import Settings
 from core.db import utcnow
 from core.errors import ConflictError, ErrorCode, ServiceError
@@ -161,11 +162,8 @@ def delete_user(*, session: Session, user: User, actor: User | None = None) -> N
 
 
 def list_users(*, session: Session, params: PageParams) -> tuple[list[User], int]:
-    total = session.exec(select(func.count()).select_from(User)).one()
-    users = session.exec(
-        select(User).order_by(col(User.created_at), col(User.id)).offset(params.offset).limit(params.limit)
-    ).all()
-    return list(users), total
+    users = select(User).order_by(col(User.created_at), col(User.id))
+    return crud.paged(session, users, count=select(func.count()).select_from(User), params=params)
 
 
 def ensure_first_superuser(*, session: Session, settings: Settings) -> User | None:
