@@ -1,5 +1,5 @@
-"""Signed links mailed for one purpose each: an address to verify, a password to reset, an
-invitation to accept. The module that mails one declares its `SignedLink`; core names none.
+"""Signed links mailed for one purpose each. The module that mails one declares its
+`SignedLink`, with its purpose, page and words; core names none.
 
 The token's type and audience are the purpose, so a link made for one purpose is refused for
 any other, and never passes for a sign-in's token (`core.security`). Whatever a link proves
@@ -20,7 +20,7 @@ from core.security import ExpiredTokenError, InvalidTokenError, create_token, de
 
 @dataclass(frozen=True)
 class SignedLink:
-    """`RESET_LINK = SignedLink("reset-password", page="reset-password", invalid=..., expired=...)`:
+    """`UNSUBSCRIBE_LINK = SignedLink("unsubscribe", page="unsubscribe", invalid=..., expired=...)`:
     the link names a row by its id (the token's subject), and a bad one is refused, 400, with
     `invalid` (`link_invalid`) or `expired` (`link_expired`)."""
 
