@@ -36,7 +36,7 @@ VERIFY_LINK = SignedLink("verify-email", page="verify-email", invalid=INVALID_LI
 
 
 def _link(user: User, settings: Settings, claims: dict[str, str]) -> tuple[str, datetime]:
-    """The link to mail, and when it stops working."""
+    """A verification link for `claims`, and when it stops working."""
     lifetime = timedelta(hours=settings.VERIFY_EMAIL_TOKEN_EXPIRE_HOURS)
     return VERIFY_LINK.make(subject=user.id, settings=settings, lifetime=lifetime, claims=claims)
 

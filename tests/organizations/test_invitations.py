@@ -11,14 +11,21 @@ from sqlmodel import select
 
 from core.security import TokenType, create_token
 from modules.organizations.models import Invitation, Membership
-from modules.organizations.service import ABOVE_YOURS, ALREADY_MEMBER, INVITATION_LINK, NOT_YOURS, UNVERIFIED
+from modules.organizations.service import (
+    ABOVE_YOURS,
+    ALREADY_MEMBER,
+    INVALID_LINK,
+    INVITATION_LINK,
+    NOT_YOURS,
+    UNVERIFIED,
+)
 from modules.users.verification import VERIFY_LINK
 from tests.auth.lifecycle import VERIFY_PATH
 from tests.helpers import PASSWORD, TEST_SECRET_KEY
 from tests.organizations.helpers import ACCEPT, INVITATION_PATH, URL, add_member, invitation_token, role_of
 
 BOB = "bob@example.com"
-INVALID = {"detail": "Invalid invitation link", "code": "link_invalid"}
+INVALID = {"detail": INVALID_LINK, "code": "link_invalid"}
 
 
 @pytest.fixture
