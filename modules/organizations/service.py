@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import ColumnElement, delete, func, update
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
@@ -300,25 +300,19 @@ def prune_invitation(
     """Delete an invitation whose link has expired, if it is still the one sent with `nonce`:
     inviting the address again replaced it (and scheduled its own pruning). Accepted, revoked,
     or gone with its organization, there is nothing left to do."""
-    if _lock(session, organization_id) is None:
-        return
-    session.execute(
-        delete(Invitation).where(
-            col(Invitation.id) == invitation_id,
-            col(Invitation.nonce) == nonce,
-            col(Invitation.expires_at) <= utcnow(),
-        )
+    _delete_invitations(
+        session,
+        organization_id,
+        col(Invitation.id) == invitation_id,
+        col(Invitation.nonce) == nonce,
+        col(Invitation.expires_at) <= utcnow(),
     )
-    session.commit()
 
 
 def revoke(*, session: Session, invitation: Invitation) -> None:
     """Gone either way: revoked by this request, or by (or accepted in) another at the same
     moment, or with its organization."""
-    if _lock(session, invitation.organization_id) is None:
-        return
-    session.execute(delete(Invitation).where(col(Invitation.id) == invitation.id))
-    session.commit()
+    _delete_invitations(session, invitation.organization_id, col(Invitation.id) == invitation.id)
 
 
 def revoke_sent_by(
@@ -327,15 +321,21 @@ def revoke_sent_by(
     """Revoke the invitations `inviter_id` sent to the organization before `before` (when they
     were removed from it, or left): their authority left with them. One they sent after coming
     back is theirs again, and stays."""
+    _delete_invitations(
+        session,
+        organization_id,
+        col(Invitation.organization_id) == organization_id,
+        col(Invitation.invited_by) == inviter_id,
+        col(Invitation.updated_at) <= before,
+    )
+
+
+def _delete_invitations(session: Session, organization_id: uuid.UUID, *where: ColumnElement[bool]) -> None:
+    """Delete the invitations `where` picks, under the organization's lock, and commit; if the
+    organization is gone, its invitations went with it and there is nothing to do."""
     if _lock(session, organization_id) is None:
         return
-    session.execute(
-        delete(Invitation).where(
-            col(Invitation.organization_id) == organization_id,
-            col(Invitation.invited_by) == inviter_id,
-            col(Invitation.updated_at) <= before,
-        )
-    )
+    session.execute(delete(Invitation).where(*where))
     session.commit()
 
 
