@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import configure_mappers, make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, SQLModel, col
+from sqlmodel.sql.expression import SelectOfScalar
 
 from core import access
 from core.db import Table
@@ -33,7 +34,7 @@ from core.errors import (
     responses,
 )
 from core.naming import singular, snake_case
-from core.schemas import ListQuery
+from core.schemas import ListQuery, PageParams
 
 # The column that gives a row to one account; a table with it is "owned".
 OWNER = "owner_id"
@@ -221,12 +222,22 @@ def _page(
         filters.append(col(search).icontains(text, autoescape=True))
     column = table.c[query.sort.column]  # a column of the table, never another attribute
     order = column.desc() if query.sort.descending else column.asc()
-    page = select_columns(*table.c).where(*filters).order_by(order, table.c.id)
-    total: int = connection.execute(
-        select_columns(func.count()).select_from(table).where(*filters)
-    ).scalar_one()
-    rows = connection.execute(page.offset(query.offset).limit(query.limit)).all()
-    return list(rows), total
+    rows = select_columns(*table.c).where(*filters).order_by(order, table.c.id)
+    count = select_columns(func.count()).select_from(table).where(*filters)
+    return paged(connection, rows, count=count, params=query)
+
+
+def paged(
+    run: Session | Connection, rows: Select[*tuple[Any, ...]], *, count: Select[Any], params: PageParams
+) -> tuple[list[Any], int]:
+    """The page of `rows` that `params` asks for, and `count`'s answer: how many there are in all.
+
+    `rows` must be in a total order (ties broken by id), or pages overlap. A select of one model
+    (SQLModel's `select(User)`) gives its instances, as `Session.exec` would; any other select,
+    read-only records."""
+    total: int = run.execute(count).scalar_one()
+    found = run.execute(rows.offset(params.offset).limit(params.limit))
+    return list(found.scalars() if isinstance(rows, SelectOfScalar) else found), total
 
 
 def changes(model: type[Row], update: SQLModel) -> dict[str, Any]:

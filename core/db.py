@@ -1,14 +1,15 @@
 """Engine, sessions and the columns every table shares."""
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import declared_attr
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel
@@ -107,6 +108,31 @@ def create_db_engine(settings: Settings) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True, **pool)
     event.listen(engine, "connect", _sqlite_pragmas(settings.SQLITE_BUSY_TIMEOUT_MS))
     return engine
+
+
+T = TypeVar("T")
+
+
+class AfterCommit(Generic[T]):
+    """What a session's open transaction did that the rest of the process hears of only once it
+    commits (an event published, a job enqueued): `add` keeps it in the session (`session.info`
+    under `key`), `committed` gets the lot after the commit, and a rollback forgets it."""
+
+    def __init__(self, key: str, committed: Callable[[list[T]], None]) -> None:
+        self._key, self._committed = key, committed
+        # On SQLAlchemy's Session, so SQLModel's sessions and an async session's inner one hear it too.
+        event.listen(OrmSession, "after_commit", self._after_commit)
+        event.listen(OrmSession, "after_rollback", self._after_rollback)
+
+    def add(self, session: OrmSession, item: T) -> None:
+        session.info.setdefault(self._key, []).append(item)
+
+    def _after_commit(self, session: OrmSession) -> None:
+        if items := session.info.pop(self._key, []):
+            self._committed(items)
+
+    def _after_rollback(self, session: OrmSession) -> None:
+        session.info.pop(self._key, None)
 
 
 def reads_on_loop(engine: Engine) -> bool:

@@ -1,5 +1,7 @@
-"""Password hashing (bcrypt through passlib) and signed tokens (JWT through PyJWT)."""
+"""Password hashing (bcrypt through passlib), signed tokens (JWT through PyJWT) and keyed digests."""
 
+import hashlib
+import hmac
 import os
 import threading
 import time
@@ -21,20 +23,11 @@ MAX_PASSWORD_LENGTH = 128
 
 
 class TokenType(StrEnum):
+    """Core's own tokens, those of a sign-in. A module's tokens (a mailed link's, `core.links`)
+    have a type of the module's naming, and an audience too."""
+
     ACCESS = "access"
     REFRESH = "refresh"
-    VERIFY_EMAIL = "verify-email"
-    RESET_PASSWORD = "reset-password"
-    INVITATION = "invitation"
-
-
-# Tokens sent by email also name their purpose as audience (`aud`). Decoding without that
-# audience refuses them, so they can never pass as access or refresh tokens, even by mistake.
-_EMAILED = frozenset({TokenType.VERIFY_EMAIL, TokenType.RESET_PASSWORD, TokenType.INVITATION})
-
-
-def _audience(token_type: TokenType) -> str | None:
-    return token_type.value if token_type in _EMAILED else None
 
 
 class InvalidTokenError(Exception):
@@ -94,47 +87,54 @@ def verify_password(password: str, hashed_password: str | None, *, rounds: int) 
     return False
 
 
+def keyed_digest(secret: str, *parts: str) -> str:
+    """HMAC-SHA256 of `parts` (one a line) under `secret`, in hex: it changes with any of them and
+    tells nothing about them to whoever lacks the secret."""
+    return hmac.new(secret.encode(), "\n".join(parts).encode(), hashlib.sha256).hexdigest()
+
+
 def create_token(
     *,
     subject: str,
-    token_type: TokenType,
+    token_type: str,
     secret: str,
     lifetime: timedelta,
     claims: dict[str, Any] | None = None,
+    audience: str | None = None,
 ) -> tuple[str, datetime]:
-    """Return a signed token and the moment it expires."""
+    """Return a signed token and the moment it expires. A token with an `audience` is refused
+    wherever that audience is not asked for, so a mailed link's never passes for a sign-in's."""
     now = utcnow()
     expires_at = now + lifetime
     payload = {
         **(claims or {}),
         "sub": subject,
-        "type": token_type.value,
+        "type": str(token_type),
         # To the microsecond, not the whole second: a token issued just after a sign-out
         # everywhere must not pass for one issued before it (`iat` may be any JSON number).
         "iat": now.timestamp(),
         "exp": expires_at,
         "jti": uuid.uuid4().hex,
     }
-    if audience := _audience(token_type):
+    if audience:
         payload["aud"] = audience
     return jwt.encode(payload, secret, algorithm=JWT_ALGORITHM), expires_at
 
 
-def decode_token(token: str, *, secret: str, token_type: TokenType) -> dict[str, Any]:
+def decode_token(token: str, *, secret: str, token_type: str, audience: str | None = None) -> dict[str, Any]:
     """Verify signature, expiry and type. The algorithm is pinned: `alg: none` never passes.
 
     A client sends the same access token with every request for its 15 minutes: its signature is
     checked once and remembered (tokens that fail are never remembered), and its expiry every time.
     """
-    claims = _verified(token, secret, token_type)
+    claims = _verified(token, secret, str(token_type), audience)
     if claims["exp"] <= time.time():
         raise ExpiredTokenError("Signature has expired")
     return dict(claims)
 
 
 @lru_cache(maxsize=4096)
-def _verified(token: str, secret: str, token_type: TokenType) -> dict[str, Any]:
-    audience = _audience(token_type)
+def _verified(token: str, secret: str, token_type: str, audience: str | None) -> dict[str, Any]:
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
@@ -147,6 +147,6 @@ def _verified(token: str, secret: str, token_type: TokenType) -> dict[str, Any]:
         raise ExpiredTokenError(str(exc)) from exc
     except jwt.PyJWTError as exc:
         raise InvalidTokenError(str(exc)) from exc
-    if claims["type"] != token_type.value:
-        raise InvalidTokenError(f"expected a {token_type.value} token")
+    if claims["type"] != token_type:
+        raise InvalidTokenError(f"expected a {token_type} token")
     return claims

@@ -12,8 +12,6 @@ after sign-in however busy it has been, and its account must still be an active 
 signing out ends it for every copy of the cookie, not only the browser's.
 """
 
-import hashlib
-import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -35,6 +33,7 @@ from core.admin.security import CSRFMiddleware, PathsOnlyMiddleware
 from core.config import Settings
 from core.errors import RateLimitedError
 from core.ratelimit import enforce_rate_limit
+from core.security import keyed_digest
 
 log = structlog.get_logger("core.admin")
 
@@ -100,7 +99,7 @@ class SignIn:
 
 def _signing_key(settings: Settings) -> str:
     # A key of its own, derived from SECRET_KEY: the cookie's signature never doubles as a token's.
-    return hmac.new(settings.secret_key.encode(), b"admin-session", hashlib.sha256).hexdigest()
+    return keyed_digest(settings.secret_key, "admin-session")
 
 
 class AdminAuth(AuthenticationBackend):

@@ -12,17 +12,15 @@ from typing import Any, TypeVar
 
 import structlog
 from pydantic import ValidationError
-from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.orm import Session
 
 from core import metrics, tracing
+from core.db import AfterCommit
 from core.events.event import Event, owner
 from core.jobs import GiveUp, JobContext, enqueue, handler
 
 E = TypeVar("E", bound=Event)
 Listen = Callable[[E, JobContext], None]
-# The events a session has published in its open transaction, in `session.info`.
-_PUBLISHED = "core.events.published"
 SEPARATOR = ">"
 
 
@@ -80,7 +78,7 @@ def publish(session: Session, event: Event) -> None:
     commit: committed, each listener gets it at least once; rolled back, nobody ever does.
     Where nobody listens, nothing is written. The request that publishes it (its request id and
     trace) is kept with each delivery, so the listener's logs and span lead back to it."""
-    session.info.setdefault(_PUBLISHED, []).append(event)
+    _published.add(session, event)
     listening = subscriptions(type(event))
     if not listening:
         return
@@ -137,17 +135,15 @@ def observing(observe: Callable[[Event], None]) -> Iterator[None]:
         _observers.discard(observe)
 
 
-@sqlalchemy_event.listens_for(Session, "after_commit")
-def _published(session: Session) -> None:
-    for event in session.info.pop(_PUBLISHED, []):
+def _committed(events: list[Event]) -> None:
+    for event in events:
         metrics.event_published(event.name)
         for observe in list(_observers):
             observe(event)
 
 
-@sqlalchemy_event.listens_for(Session, "after_rollback")
-def _rolled_back(session: Session) -> None:
-    session.info.pop(_PUBLISHED, None)
+# The events a session has published in its open transaction, counted and observed once committed.
+_published = AfterCommit("core.events.published", _committed)
 
 
 def delivery_kinds(*, event: str | None = None, listener: str | None = None) -> str:

@@ -20,19 +20,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, and_, delete, event, func, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from core import metrics
 from core.config import Settings
-from core.db import utcnow
+from core.db import AfterCommit, utcnow
 from core.jobs.models import ERROR_MAX_LENGTH, KIND_MAX_LENGTH, Job, JobStatus
 
 log = structlog.get_logger(__name__)
 jobs = Job.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table classes
-
-# The jobs a session has enqueued in its open transaction, in `session.info`.
-_ENQUEUED = "core.jobs.enqueued"
 
 
 def enqueue(session: Session, kind: str, payload: dict[str, Any], *, run_at: datetime | None = None) -> Job:
@@ -45,7 +42,7 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any], *, run_at: dat
     job = Job(kind=kind, payload=payload, run_at=run_at or utcnow())
     session.add(job)
     # Its id and kind now: after the commit, reading them from `job` could mean a query.
-    session.info.setdefault(_ENQUEUED, []).append((job.id, kind))
+    _enqueued.add(session, (job.id, kind))
     return job
 
 
@@ -64,21 +61,17 @@ def woken_by_enqueue(wake: Callable[[], None]) -> Iterator[None]:
         _wakers.discard(wake)
 
 
-@event.listens_for(Session, "after_commit")
-def _enqueued(session: Session) -> None:
+def _committed(enqueued: list[tuple[uuid.UUID, str]]) -> None:
     # Logged once committed: a job whose transaction rolled back was never enqueued.
-    enqueued: list[tuple[uuid.UUID, str]] = session.info.pop(_ENQUEUED, [])
     for job_id, kind in enqueued:
         log.info("job_enqueued", job_id=str(job_id), kind=kind)
         metrics.job_event(kind, "enqueued")
-    if enqueued:
-        for wake in list(_wakers):
-            wake()
+    for wake in list(_wakers):
+        wake()
 
 
-@event.listens_for(Session, "after_rollback")
-def _rolled_back(session: Session) -> None:
-    session.info.pop(_ENQUEUED, None)
+# The jobs a session has enqueued in its open transaction (their ids and kinds), known once committed.
+_enqueued = AfterCommit("core.jobs.enqueued", _committed)
 
 
 @dataclass(frozen=True)

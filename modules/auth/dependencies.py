@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 
-from core.access import AccessClaims
+from core.access import INVALID_TOKEN, AccessClaims
 from core.config import SettingsDep
 from core.db import SessionDep
 from core.errors import NotFoundError, UnauthorizedError, raises
@@ -14,6 +14,8 @@ from modules.auth.models import AuthSession
 from modules.auth.schemas import RefreshRequest
 from modules.auth.service import INVALID_REFRESH_TOKEN
 from modules.users.api import CurrentUser
+
+NO_SESSION = "Session not found"
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ async def current_session_id(_user: CurrentUser, claims: AccessClaims) -> uuid.U
     try:
         return uuid.UUID(claims.all["sid"])
     except (KeyError, ValueError) as exc:
-        raise UnauthorizedError("Invalid or expired token") from exc
+        raise UnauthorizedError(INVALID_TOKEN) from exc
 
 
 CurrentSessionId = Annotated[uuid.UUID, Depends(current_session_id)]
@@ -54,7 +56,7 @@ def get_owned_session(session_id: uuid.UUID, user: CurrentUser, session: Session
     """One of the caller's usable sessions. Anyone else's, or an ended one, is 404 alike."""
     auth_session = service.get_live_session(session=session, user=user, session_id=session_id)
     if auth_session is None:
-        raise NotFoundError("Session not found")
+        raise NotFoundError(NO_SESSION)
     return auth_session
 
 

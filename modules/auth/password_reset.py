@@ -9,7 +9,6 @@ the link. So every request does the same work in the same time, account or not: 
 answer nor its timing tells whether the address is registered.
 """
 
-import hashlib
 import hmac
 from datetime import timedelta
 
@@ -18,32 +17,31 @@ from sqlmodel import Session
 from core.config import Settings
 from core.errors import ErrorCode, ServiceError
 from core.jobs import JobContext, enqueue
-from core.mail import Mail, frontend_link, send_for_job
-from core.security import TokenType, create_token
+from core.links import SignedLink
+from core.mail import Mail, send_for_job
+from core.security import keyed_digest
 from modules.users.api import User, get_user_by_email, reset_password, user_from_link
 
 INVALID_LINK = "Invalid password reset token"
 EXPIRED_LINK = "Password reset link has expired; ask for a new one"
 USED_LINK = "Password reset link has already been used, or the password has changed since"
 RESET_JOB = "auth.password_reset"
+RESET_LINK = SignedLink("reset-password", page="reset-password", invalid=INVALID_LINK, expired=EXPIRED_LINK)
 
 
 def _fingerprint(user: User, secret: str) -> str:
     """Changes whenever the password (or address) does; keyed, so it tells nothing about either."""
-    material = f"{user.email}\n{user.hashed_password}".encode()
-    return hmac.new(secret.encode(), material, hashlib.sha256).hexdigest()[:32]
+    return keyed_digest(secret, user.email, user.hashed_password)[:32]
 
 
 def reset_mail(*, user: User, settings: Settings) -> Mail:
     minutes = settings.PASSWORD_RESET_TOKEN_EXPIRE_MINUTES
-    token, expires_at = create_token(
-        subject=str(user.id),
-        token_type=TokenType.RESET_PASSWORD,
-        secret=settings.secret_key,
+    link, expires_at = RESET_LINK.make(
+        subject=user.id,
+        settings=settings,
         lifetime=timedelta(minutes=minutes),
         claims={"pwd": _fingerprint(user, settings.secret_key)},
     )
-    link = frontend_link(settings, "reset-password", token)
     return Mail(
         to=user.email,
         subject=f"Reset your password for {settings.PROJECT_NAME}",
@@ -72,14 +70,7 @@ def send_reset_link(*, session: Session, email: str, context: JobContext) -> Non
 def confirm_password_reset(*, session: Session, token: str, new_password: str, settings: Settings) -> None:
     """Set the new password: every session of the account ends with it (the stamp the password
     change sets; auth's listener to UserPasswordChanged marks the sessions revoked)."""
-    user, claims = user_from_link(
-        session=session,
-        token=token,
-        token_type=TokenType.RESET_PASSWORD,
-        settings=settings,
-        invalid=INVALID_LINK,
-        expired=EXPIRED_LINK,
-    )
+    user, claims = user_from_link(session=session, token=token, link=RESET_LINK, settings=settings)
     if not hmac.compare_digest(str(claims.get("pwd", "")), _fingerprint(user, settings.secret_key)):
         raise ServiceError(USED_LINK, code=ErrorCode.LINK_USED)
     if not reset_password(

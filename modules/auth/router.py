@@ -22,6 +22,9 @@ from modules.auth.schemas import (
 from modules.users import api as users
 from modules.users.api import CurrentUser, User, UserRead, UserRegister
 
+REGISTRATION_CLOSED = "Registration is closed"
+BAD_CREDENTIALS = "Incorrect email or password"
+
 router = APIRouter()
 
 # The same answer whether or not the address has an account, so nobody learns which do.
@@ -42,7 +45,7 @@ PASSWORD_RESET_ACCEPTED = RequestAccepted(
 )
 def register(user_in: UserRegister, session: SessionDep, settings: SettingsDep) -> User:
     if not settings.OPEN_REGISTRATION:
-        raise ForbiddenError("Registration is closed")
+        raise ForbiddenError(REGISTRATION_CLOSED)
     return users.create_user(session=session, user_in=user_in, rounds=settings.BCRYPT_ROUNDS)
 
 
@@ -63,7 +66,7 @@ def login(
     )
     if user is None:
         metrics.login_failed()
-        raise UnauthorizedError("Incorrect email or password")
+        raise UnauthorizedError(BAD_CREDENTIALS)
     # Said only to someone who knows the password.
     if settings.REQUIRE_VERIFIED_EMAIL and not user.is_verified:
         raise ForbiddenError(

@@ -8,14 +8,13 @@ lock (`_lock`), before it reads what it decides on: changes to one organization 
 SQLite and PostgreSQL alike, and always lock in one order (the organization, then its rows), so
 PostgreSQL never finds two of them waiting on each other."""
 
-import hashlib
 import hmac
 import secrets
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import ColumnElement, delete, func, update
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
@@ -25,9 +24,10 @@ from core.db import utcnow
 from core.errors import ConflictError, ErrorCode, ForbiddenError, NotFoundError, ServiceError
 from core.events import publish
 from core.jobs import enqueue
-from core.mail import Mail, enqueue_mail, frontend_link
+from core.links import SignedLink
+from core.mail import Mail, enqueue_mail
 from core.schemas import PageParams
-from core.security import ExpiredTokenError, InvalidTokenError, TokenType, create_token, decode_token
+from core.security import keyed_digest
 from core.tenancy import NO_ORGANIZATION, NOT_ALLOWED, Member
 from modules.organizations.events import MemberRemoved
 from modules.organizations.models import Invitation, Membership, Organization
@@ -49,6 +49,9 @@ INVITER_WITHOUT_AUTHORITY = (
 )
 NOT_YOURS = "This invitation was sent to another address"
 UNVERIFIED = "Verify your email address before accepting an invitation"
+INVITATION_LINK = SignedLink(
+    "invitation", page="accept-invitation", invalid=INVALID_LINK, expired=EXPIRED_LINK
+)
 # The job that deletes an invitation nobody accepted, once its link has expired (jobs.py).
 PRUNE_INVITATION_JOB = "organizations.prune_invitation"
 
@@ -104,12 +107,8 @@ def organizations_of(
             rows.where(col(Membership.id).is_not(None)),
             counted.where(col(Membership.id).is_not(None)),
         )
-    page = (
-        rows.order_by(col(Organization.created_at).desc(), col(Organization.id))
-        .offset(params.offset)
-        .limit(params.limit)
-    )
-    return list(session.exec(page).all()), session.exec(counted).one()
+    newest_first = rows.order_by(col(Organization.created_at).desc(), col(Organization.id))
+    return crud.paged(session, newest_first, count=counted, params=params)
 
 
 def get_organization(*, session: Session, organization_id: uuid.UUID) -> Organization:
@@ -147,11 +146,9 @@ def _members(organization_id: uuid.UUID) -> Any:
 
 def members_of(*, session: Session, organization_id: uuid.UUID, params: PageParams) -> tuple[list[Any], int]:
     """The members, in the order they joined."""
-    total = session.exec(
-        select(func.count()).select_from(Membership).where(Membership.organization_id == organization_id)
-    ).one()
-    page = _members(organization_id).order_by(Membership.created_at, Membership.id)
-    return list(session.execute(page.offset(params.offset).limit(params.limit)).all()), total
+    count = select(func.count()).select_from(Membership).where(Membership.organization_id == organization_id)
+    in_order_joined = _members(organization_id).order_by(Membership.created_at, Membership.id)
+    return crud.paged(session, in_order_joined, count=count, params=params)
 
 
 def member_read(*, session: Session, organization_id: uuid.UUID, user_id: uuid.UUID) -> Any:
@@ -227,7 +224,7 @@ def remove_member(*, session: Session, caller: Member, user_id: uuid.UUID, may_m
 
 
 def _nonce_digest(nonce: str, secret: str) -> str:
-    return hmac.new(secret.encode(), nonce.encode(), hashlib.sha256).hexdigest()[:32]
+    return keyed_digest(secret, nonce)[:32]
 
 
 def _is_verified(session: Session, user_id: uuid.UUID) -> bool:
@@ -269,10 +266,9 @@ def invite(
         expires_at=utcnow(),
     )
     nonce = secrets.token_urlsafe(16)
-    token, expires_at = create_token(
-        subject=str(invitation.id),
-        token_type=TokenType.INVITATION,
-        secret=settings.secret_key,
+    link, expires_at = INVITATION_LINK.make(
+        subject=invitation.id,
+        settings=settings,
         lifetime=timedelta(hours=settings.INVITATION_EXPIRE_HOURS),
         claims={"nonce": nonce},
     )
@@ -280,7 +276,6 @@ def invite(
     invitation.sqlmodel_update(
         {"role": invitation_in.role, "invited_by": caller.user_id, "nonce": digest, "expires_at": expires_at}
     )
-    link = frontend_link(settings, "accept-invitation", token)
     enqueue_mail(
         session,
         Mail(
@@ -305,25 +300,19 @@ def prune_invitation(
     """Delete an invitation whose link has expired, if it is still the one sent with `nonce`:
     inviting the address again replaced it (and scheduled its own pruning). Accepted, revoked,
     or gone with its organization, there is nothing left to do."""
-    if _lock(session, organization_id) is None:
-        return
-    session.execute(
-        delete(Invitation).where(
-            col(Invitation.id) == invitation_id,
-            col(Invitation.nonce) == nonce,
-            col(Invitation.expires_at) <= utcnow(),
-        )
+    _delete_invitations(
+        session,
+        organization_id,
+        col(Invitation.id) == invitation_id,
+        col(Invitation.nonce) == nonce,
+        col(Invitation.expires_at) <= utcnow(),
     )
-    session.commit()
 
 
 def revoke(*, session: Session, invitation: Invitation) -> None:
     """Gone either way: revoked by this request, or by (or accepted in) another at the same
     moment, or with its organization."""
-    if _lock(session, invitation.organization_id) is None:
-        return
-    session.execute(delete(Invitation).where(col(Invitation.id) == invitation.id))
-    session.commit()
+    _delete_invitations(session, invitation.organization_id, col(Invitation.id) == invitation.id)
 
 
 def revoke_sent_by(
@@ -332,15 +321,21 @@ def revoke_sent_by(
     """Revoke the invitations `inviter_id` sent to the organization before `before` (when they
     were removed from it, or left): their authority left with them. One they sent after coming
     back is theirs again, and stays."""
+    _delete_invitations(
+        session,
+        organization_id,
+        col(Invitation.organization_id) == organization_id,
+        col(Invitation.invited_by) == inviter_id,
+        col(Invitation.updated_at) <= before,
+    )
+
+
+def _delete_invitations(session: Session, organization_id: uuid.UUID, *where: ColumnElement[bool]) -> None:
+    """Delete the invitations `where` picks, under the organization's lock, and commit; if the
+    organization is gone, its invitations went with it and there is nothing to do."""
     if _lock(session, organization_id) is None:
         return
-    session.execute(
-        delete(Invitation).where(
-            col(Invitation.organization_id) == organization_id,
-            col(Invitation.invited_by) == inviter_id,
-            col(Invitation.updated_at) <= before,
-        )
-    )
+    session.execute(delete(Invitation).where(*where))
     session.commit()
 
 
@@ -374,25 +369,20 @@ def accept(*, session: Session, user: User, token: str, settings: Settings) -> t
     it now: one who has left or been removed, been demoted below its role, or whose account is
     gone or deactivated (a superuser counts as an owner while they are one). The invitee was
     promised that role: they are refused, never let in with a lesser one."""
-    try:
-        claims = decode_token(token, secret=settings.secret_key, token_type=TokenType.INVITATION)
-        invitation = session.get(Invitation, uuid.UUID(claims["sub"]))
-    except ExpiredTokenError as exc:
-        raise ServiceError(EXPIRED_LINK, code=ErrorCode.LINK_EXPIRED) from exc
-    except (InvalidTokenError, ValueError, KeyError) as exc:
-        raise ServiceError(INVALID_LINK, code=ErrorCode.LINK_INVALID) from exc
+    invitation_id, claims = INVITATION_LINK.read(token, secret=settings.secret_key)
+    invitation = session.get(Invitation, invitation_id)
     nonce = str(claims.get("nonce", ""))
     if invitation is None or not hmac.compare_digest(
         invitation.nonce, _nonce_digest(nonce, settings.secret_key)
     ):
-        raise ServiceError(INVALID_LINK, code=ErrorCode.LINK_INVALID)
+        raise INVITATION_LINK.refused()
     if invitation.email != user.email:
         raise ForbiddenError(NOT_YOURS)
     if not user.is_verified:
         raise ForbiddenError(UNVERIFIED)
     organization = _lock(session, invitation.organization_id)
     if organization is None:
-        raise ServiceError(INVALID_LINK, code=ErrorCode.LINK_INVALID)
+        raise INVITATION_LINK.refused()
     # Claimed before joining: of two requests with the same link at once, the one whose DELETE
     # finds the row (with the nonce it was read with) joins, the other is refused as a used link.
     claimed = session.connection().execute(
@@ -402,7 +392,7 @@ def accept(*, session: Session, user: User, token: str, settings: Settings) -> t
     )
     if claimed.rowcount != 1:
         session.rollback()
-        raise ServiceError(INVALID_LINK, code=ErrorCode.LINK_INVALID)
+        raise INVITATION_LINK.refused()
     inviter = _inviter(session, invitation)
     if inviter is None or not _may_invite(inviter, Role(invitation.role)):
         session.rollback()  # the invitation stays, for those who may invite to see and revoke

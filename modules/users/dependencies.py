@@ -14,6 +14,9 @@ from core.errors import DatabaseUnavailableError, ForbiddenError, NotFoundError,
 from modules.users import service
 from modules.users.models import User
 
+SUPERUSERS_ONLY = "Superuser privileges required"
+NO_USER = "User not found"
+
 
 @cache
 def _account() -> Select[Any]:
@@ -39,7 +42,7 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 async def get_current_superuser(user: CurrentUser) -> User:
     # No I/O: on the event loop, without a trip to the threadpool.
     if not user.is_superuser:
-        raise ForbiddenError("Superuser privileges required")
+        raise ForbiddenError(SUPERUSERS_ONLY)
     return user
 
 
@@ -50,7 +53,7 @@ CurrentSuperuser = Annotated[User, Depends(get_current_superuser)]
 def get_user_by_id(user_id: uuid.UUID, session: SessionDep, _admin: CurrentSuperuser) -> User:
     user = service.get_user(session=session, user_id=user_id)
     if user is None:
-        raise NotFoundError("User not found")
+        raise NotFoundError(NO_USER)
     return user
 
 

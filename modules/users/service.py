@@ -4,6 +4,7 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from core import crud
 from core.config import Settings
 from core.db import utcnow
 from core.errors import ConflictError, ErrorCode, ServiceError
@@ -21,6 +22,9 @@ from modules.users.models import User
 from modules.users.schemas import UserCreate, UserRegister, UserUpdate, UserUpdateMe
 
 EMAIL_TAKEN = "A user with this email already exists"
+SELF_DEMOTION = "Superusers cannot demote or deactivate themselves"
+SELF_DELETION = "Superusers cannot delete themselves"
+WRONG_PASSWORD = "Current password is incorrect"
 
 
 def get_user(*, session: Session, user_id: uuid.UUID) -> User | None:
@@ -73,7 +77,7 @@ def update_user(
         and actor.id == user.id
         and (changes.get("is_superuser") is False or changes.get("is_active") is False)
     ):
-        raise ServiceError("Superusers cannot demote or deactivate themselves")
+        raise ServiceError(SELF_DEMOTION)
     if "email" in changes:
         _ensure_email_free(session, changes["email"], owner=user)
         if changes["email"] != user.email:
@@ -123,7 +127,7 @@ def change_password(
 ) -> None:
     """Set a new password; every session started before now stops working."""
     if not verify_password(current_password, user.hashed_password, rounds=rounds):
-        raise ServiceError("Current password is incorrect", code=ErrorCode.WRONG_PASSWORD)
+        raise ServiceError(WRONG_PASSWORD, code=ErrorCode.WRONG_PASSWORD)
     _set_password(session, user, new_password, rounds=rounds)
     _save(session, user)
 
@@ -154,18 +158,15 @@ def reset_password(*, session: Session, user: User, new_password: str, rounds: i
 def delete_user(*, session: Session, user: User, actor: User | None = None) -> None:
     """Delete the account; the database cascades to everything it owns."""
     if actor is not None and actor.id == user.id and user.is_superuser:
-        raise ServiceError("Superusers cannot delete themselves")
+        raise ServiceError(SELF_DELETION)
     publish(session, UserDeleted(user_id=user.id))
     session.delete(user)
     session.commit()
 
 
 def list_users(*, session: Session, params: PageParams) -> tuple[list[User], int]:
-    total = session.exec(select(func.count()).select_from(User)).one()
-    users = session.exec(
-        select(User).order_by(col(User.created_at), col(User.id)).offset(params.offset).limit(params.limit)
-    ).all()
-    return list(users), total
+    users = select(User).order_by(col(User.created_at), col(User.id))
+    return crud.paged(session, users, count=select(func.count()).select_from(User), params=params)
 
 
 def ensure_first_superuser(*, session: Session, settings: Settings) -> User | None:

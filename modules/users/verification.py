@@ -20,8 +20,8 @@ from sqlmodel import Session
 from core.config import Settings
 from core.errors import ErrorCode, ServiceError
 from core.jobs import JobContext, enqueue
-from core.mail import Mail, frontend_link, send_for_job
-from core.security import ExpiredTokenError, InvalidTokenError, TokenType, create_token, decode_token
+from core.links import SignedLink
+from core.mail import Mail, send_for_job
 from modules.users.models import User
 from modules.users.schemas import UserUpdateMe
 from modules.users.service import change_email, get_user, get_user_by_email, update_user
@@ -32,18 +32,13 @@ USED_LINK = "Verification link has already been used"
 STALE_LINK = "Verification link was sent to an address this account no longer uses"
 VERIFICATION_JOB = "users.verification"
 EMAIL_CHANGE_JOB = "users.email_change"
+VERIFY_LINK = SignedLink("verify-email", page="verify-email", invalid=INVALID_LINK, expired=EXPIRED_LINK)
 
 
 def _link(user: User, settings: Settings, claims: dict[str, str]) -> tuple[str, datetime]:
-    """The link to mail, and when it stops working."""
-    token, expires_at = create_token(
-        subject=str(user.id),
-        token_type=TokenType.VERIFY_EMAIL,
-        secret=settings.secret_key,
-        lifetime=timedelta(hours=settings.VERIFY_EMAIL_TOKEN_EXPIRE_HOURS),
-        claims=claims,
-    )
-    return frontend_link(settings, "verify-email", token), expires_at
+    """A verification link for `claims`, and when it stops working."""
+    lifetime = timedelta(hours=settings.VERIFY_EMAIL_TOKEN_EXPIRE_HOURS)
+    return VERIFY_LINK.make(subject=user.id, settings=settings, lifetime=lifetime, claims=claims)
 
 
 def verification_mail(*, user: User, settings: Settings) -> Mail:
@@ -117,31 +112,19 @@ def send_verification_link(*, session: Session, email: str, context: JobContext)
 
 
 def user_from_link(
-    *, session: Session, token: str, token_type: TokenType, settings: Settings, invalid: str, expired: str
+    *, session: Session, token: str, link: SignedLink, settings: Settings
 ) -> tuple[User, dict[str, Any]]:
-    """The active user a mailed link names, with the token's claims; otherwise a 400 that says
+    """The active user a mailed `link` names, with the token's claims; otherwise a 400 that says
     whether the link expired or is not valid at all. Reset links use it too."""
-    try:
-        claims = decode_token(token, secret=settings.secret_key, token_type=token_type)
-        user = get_user(session=session, user_id=uuid.UUID(claims["sub"]))
-    except ExpiredTokenError as exc:
-        raise ServiceError(expired, code=ErrorCode.LINK_EXPIRED) from exc
-    except (InvalidTokenError, ValueError) as exc:
-        raise ServiceError(invalid, code=ErrorCode.LINK_INVALID) from exc
+    user_id, claims = link.read(token, secret=settings.secret_key)
+    user = get_user(session=session, user_id=user_id)
     if user is None or not user.is_active:
-        raise ServiceError(invalid, code=ErrorCode.LINK_INVALID)
+        raise link.refused()
     return user, claims
 
 
 def confirm_email(*, session: Session, token: str, settings: Settings) -> User:
-    user, claims = user_from_link(
-        session=session,
-        token=token,
-        token_type=TokenType.VERIFY_EMAIL,
-        settings=settings,
-        invalid=INVALID_LINK,
-        expired=EXPIRED_LINK,
-    )
+    user, claims = user_from_link(session=session, token=token, link=VERIFY_LINK, settings=settings)
     if "replaces" in claims:
         return _confirm_change(session, user, claims)
     if claims.get("email") != user.email:

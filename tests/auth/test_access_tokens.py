@@ -9,6 +9,7 @@ from datetime import timedelta
 import jwt
 import pytest
 
+from core.access import INVALID_TOKEN
 from core.security import TokenType, create_token
 from tests.helpers import PASSWORD, TEST_SECRET_KEY
 
@@ -45,7 +46,7 @@ def bearer(token):
     return {"Authorization": f"Bearer {token}"}
 
 
-def assert_unauthorized(r, detail="Invalid or expired token"):
+def assert_unauthorized(r, detail=INVALID_TOKEN):
     assert r.status_code == 401, r.text
     assert r.json() == {"detail": detail, "code": "unauthorized"}
     assert r.headers["www-authenticate"] == "Bearer"

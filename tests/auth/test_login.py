@@ -6,10 +6,11 @@ from sqlmodel import select
 
 from core import security
 from modules.auth.models import AuthSession
+from modules.auth.router import BAD_CREDENTIALS
 from tests.helpers import PASSWORD, TEST_SECRET_KEY
 
 LOGIN = "/api/v1/auth/login"
-FAILED = {"detail": "Incorrect email or password", "code": "unauthorized"}
+FAILED = {"detail": BAD_CREDENTIALS, "code": "unauthorized"}
 
 
 async def login(client, email, password=PASSWORD):

@@ -21,13 +21,13 @@ from sqlmodel import Session
 
 from core.config import Settings
 from core.db import create_db_engine
+from core.links import SignedLink
 from core.mail import Mail, send_mail
-from core.security import TokenType, decode_token
-from modules.auth.password_reset import reset_mail
+from modules.auth.password_reset import RESET_LINK, reset_mail
 from modules.users.models import User
 from modules.users.schemas import UserCreate
 from modules.users.service import create_user
-from modules.users.verification import email_change_mail, verification_mail
+from modules.users.verification import VERIFY_LINK, email_change_mail, verification_mail
 from tests.auth.lifecycle import (
     RESET_PATH,
     VERIFY_PATH,
@@ -65,23 +65,23 @@ def smtp_client(app: FastAPI, database_url: str, caplog: pytest.LogCaptureFixtur
 
 
 @pytest.mark.parametrize(
-    ("compose", "path", "token_type"),
+    ("compose", "path", "link"),
     [
-        (reset_mail, RESET_PATH, TokenType.RESET_PASSWORD),
-        (verification_mail, VERIFY_PATH, TokenType.VERIFY_EMAIL),
-        (partial(email_change_mail, new_email="new@example.com"), VERIFY_PATH, TokenType.VERIFY_EMAIL),
+        (reset_mail, RESET_PATH, RESET_LINK),
+        (verification_mail, VERIFY_PATH, VERIFY_LINK),
+        (partial(email_change_mail, new_email="new@example.com"), VERIFY_PATH, VERIFY_LINK),
     ],
     ids=["reset", "verification", "email-change"],
 )
 def test_each_mail_expires_with_its_link(
     compose: Callable[..., Mail],
     path: str,
-    token_type: TokenType,
+    link: SignedLink,
     make_user: Callable[..., User],
     settings: Settings,
 ) -> None:
     mail = compose(user=make_user("bob@example.com"), settings=settings)
-    claims = decode_token(token_in(mail.body, path), secret=settings.secret_key, token_type=token_type)
+    _, claims = link.read(token_in(mail.body, path), secret=settings.secret_key)
     assert mail.expires_at is not None
     assert mail.expires_at.timestamp() == pytest.approx(claims["exp"], abs=1)
 

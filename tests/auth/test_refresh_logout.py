@@ -12,11 +12,12 @@ from sqlmodel import select
 from core.db import utcnow
 from core.security import TokenType, create_token
 from modules.auth.models import AuthSession
+from modules.auth.service import INVALID_REFRESH_TOKEN
 from tests.helpers import PASSWORD, TEST_SECRET_KEY
 
 REFRESH = "/api/v1/auth/refresh"
 LOGOUT = "/api/v1/auth/logout"
-INVALID = {"detail": "Invalid or expired refresh token", "code": "unauthorized"}
+INVALID = {"detail": INVALID_REFRESH_TOKEN, "code": "unauthorized"}
 
 
 async def login(client, email="alice@example.com", password=PASSWORD):

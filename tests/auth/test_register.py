@@ -5,7 +5,9 @@ import pytest
 from sqlmodel import select
 
 from core.app import create_app
+from modules.auth.router import REGISTRATION_CLOSED
 from modules.users.models import User
+from modules.users.service import EMAIL_TAKEN
 from tests.helpers import PASSWORD, USER_READ_FIELDS, make_settings
 
 REGISTER = "/api/v1/auth/register"
@@ -73,7 +75,7 @@ async def test_register_stores_the_email_lower_cased(client, db):
 async def test_register_taken_email_in_any_case_is_409(client, db, user, email):
     r = await client.post(REGISTER, json={"email": email, "password": PASSWORD})
     assert r.status_code == 409, r.text
-    assert r.json() == {"detail": "A user with this email already exists", "code": "conflict"}
+    assert r.json() == {"detail": EMAIL_TAKEN, "code": "conflict"}
     assert emails(db) == ["alice@example.com"]
 
 
@@ -158,5 +160,5 @@ async def test_register_with_a_privilege_field_is_422_and_creates_nobody(client,
 async def test_register_when_registration_is_closed_is_403(closed_client, db):
     r = await closed_client.post(REGISTER, json={"email": "bob@example.com", "password": PASSWORD})
     assert r.status_code == 403, r.text
-    assert r.json() == {"detail": "Registration is closed", "code": "forbidden"}
+    assert r.json() == {"detail": REGISTRATION_CLOSED, "code": "forbidden"}
     assert emails(db) == []

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.config import Settings
-from core.security import TokenType, create_token
+from modules.auth.password_reset import EXPIRED_LINK, INVALID_LINK, RESET_LINK, USED_LINK
 from modules.users.models import User
 from modules.users.service import reset_password
 from tests.auth.lifecycle import RESET_PATH, VERIFY_PATH, Outbox, own_client
@@ -21,10 +21,10 @@ CONFIRM = "/api/v1/auth/password-reset/confirm"
 LOGIN = "/api/v1/auth/login"
 NEW_PASSWORD = "a brand new password"
 USED = {
-    "detail": "Password reset link has already been used, or the password has changed since",
+    "detail": USED_LINK,
     "code": "link_used",
 }
-INVALID = {"detail": "Invalid password reset token", "code": "link_invalid"}
+INVALID = {"detail": INVALID_LINK, "code": "link_invalid"}
 
 
 @pytest.fixture
@@ -162,9 +162,8 @@ async def test_the_new_password_follows_the_registration_rules(
 
 
 async def test_an_expired_link_is_400(client: httpx.AsyncClient, bob: User, settings: Settings) -> None:
-    token, _ = create_token(
-        subject=str(bob.id),
-        token_type=TokenType.RESET_PASSWORD,
+    token, _ = RESET_LINK.token(
+        subject=bob.id,
         secret=settings.secret_key,
         lifetime=timedelta(seconds=-1),
         claims={"pwd": "expiry is checked first"},
@@ -172,7 +171,7 @@ async def test_an_expired_link_is_400(client: httpx.AsyncClient, bob: User, sett
     r = await client.post(CONFIRM, json={"token": token, "new_password": NEW_PASSWORD})
     assert r.status_code == 400
     assert r.json() == {
-        "detail": "Password reset link has expired; ask for a new one",
+        "detail": EXPIRED_LINK,
         "code": "link_expired",
     }
 

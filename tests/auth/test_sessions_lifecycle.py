@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from core.config import Settings
 from core.db import utcnow
 from core.security import TokenType, create_token
+from modules.auth.dependencies import NO_SESSION
 from modules.auth.models import AuthSession
 from modules.users.models import User
 from tests.helpers import PASSWORD, ROOT, TEST_SECRET_KEY
@@ -157,7 +158,7 @@ async def test_ending_an_ended_session_is_404(client: httpx.AsyncClient) -> None
     assert (await client.delete(url, headers=_auth(phone))).status_code == 204
     r = await client.delete(url, headers=_auth(phone))
     assert r.status_code == 404
-    assert r.json() == {"detail": "Session not found", "code": "not_found"}
+    assert r.json() == {"detail": NO_SESSION, "code": "not_found"}
 
 
 @pytest.mark.usefixtures("bob")
@@ -171,7 +172,7 @@ async def test_someone_elses_session_is_404_and_keeps_working(
     carols = r.json()
     r = await client.delete(f"{SESSIONS}/{bobs_session['id']}", headers=_auth(carols))
     assert r.status_code == 404
-    assert r.json() == {"detail": "Session not found", "code": "not_found"}
+    assert r.json() == {"detail": NO_SESSION, "code": "not_found"}
     assert await _refresh(client, bobs) == 200
 
 

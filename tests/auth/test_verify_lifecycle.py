@@ -12,9 +12,10 @@ from fastapi import FastAPI
 from sqlmodel import Session
 
 from core.config import Settings
-from core.security import TokenType, create_token
+from modules.auth.router import BAD_CREDENTIALS
 from modules.users.models import User
 from modules.users.service import ensure_first_superuser
+from modules.users.verification import EXPIRED_LINK, INVALID_LINK, STALE_LINK, USED_LINK, VERIFY_LINK
 from tests.auth.lifecycle import RESET_PATH, VERIFY_PATH, Outbox, own_client
 from tests.helpers import PASSWORD, make_settings
 
@@ -35,9 +36,8 @@ async def _request_link(client: httpx.AsyncClient, outbox: Outbox, email: str = 
 
 
 def _verify_token(user: User, settings: Settings, *, lifetime: timedelta, **claims: Any) -> str:
-    token, _ = create_token(
-        subject=str(user.id),
-        token_type=TokenType.VERIFY_EMAIL,
+    token, _ = VERIFY_LINK.token(
+        subject=user.id,
         secret=settings.secret_key,
         lifetime=lifetime,
         claims={"email": user.email, **claims},
@@ -89,14 +89,14 @@ async def test_a_link_works_once(client: httpx.AsyncClient, outbox: Outbox) -> N
     assert (await client.post(CONFIRM, json={"token": token})).status_code == 200
     r = await client.post(CONFIRM, json={"token": token})
     assert r.status_code == 400
-    assert r.json() == {"detail": "Verification link has already been used", "code": "link_used"}
+    assert r.json() == {"detail": USED_LINK, "code": "link_used"}
 
 
 async def test_an_expired_link_is_400(client: httpx.AsyncClient, bob: User, settings: Settings) -> None:
     token = _verify_token(bob, settings, lifetime=timedelta(seconds=-1))
     r = await client.post(CONFIRM, json={"token": token})
     assert r.status_code == 400
-    assert r.json() == {"detail": "Verification link has expired; ask for a new one", "code": "link_expired"}
+    assert r.json() == {"detail": EXPIRED_LINK, "code": "link_expired"}
 
 
 @pytest.mark.usefixtures("bob")
@@ -111,14 +111,14 @@ async def test_a_tampered_link_is_400(
     forged = f"{head}.{payload}.{signature}"
     r = await client.post(CONFIRM, json={"token": forged})
     assert r.status_code == 400
-    assert r.json() == {"detail": "Invalid verification token", "code": "link_invalid"}
+    assert r.json() == {"detail": INVALID_LINK, "code": "link_invalid"}
 
 
 async def test_a_link_signed_with_another_key_is_400(client: httpx.AsyncClient, bob: User) -> None:
     other = make_settings("sqlite://", SECRET_KEY="another-secret-key-that-is-long-enough-too")
     r = await client.post(CONFIRM, json={"token": _verify_token(bob, other, lifetime=timedelta(hours=1))})
     assert r.status_code == 400
-    assert r.json() == {"detail": "Invalid verification token", "code": "link_invalid"}
+    assert r.json() == {"detail": INVALID_LINK, "code": "link_invalid"}
 
 
 async def test_tokens_for_other_purposes_do_not_verify(
@@ -131,7 +131,7 @@ async def test_tokens_for_other_purposes_do_not_verify(
     for token in (access_token, reset_token, "not-a-jwt"):
         r = await client.post(CONFIRM, json={"token": token})
         assert r.status_code == 400, token
-        assert r.json() == {"detail": "Invalid verification token", "code": "link_invalid"}
+        assert r.json() == {"detail": INVALID_LINK, "code": "link_invalid"}
 
 
 @pytest.mark.usefixtures("bob")
@@ -154,7 +154,7 @@ async def test_a_link_for_a_deactivated_account_is_400(
     db.commit()
     r = await client.post(CONFIRM, json={"token": token})
     assert r.status_code == 400
-    assert r.json() == {"detail": "Invalid verification token", "code": "link_invalid"}
+    assert r.json() == {"detail": INVALID_LINK, "code": "link_invalid"}
 
 
 async def test_changing_an_unverified_accounts_email_verifies_the_new_one_once_followed(
@@ -196,7 +196,7 @@ async def test_a_link_sent_to_an_old_address_is_400(
     r = await client.post(CONFIRM, json={"token": token})
     assert r.status_code == 400
     assert r.json() == {
-        "detail": "Verification link was sent to an address this account no longer uses",
+        "detail": STALE_LINK,
         "code": "link_used",
     }
 
@@ -263,7 +263,7 @@ async def test_with_required_verification_a_wrong_password_is_still_just_401(str
     async with strict_client as client:
         r = await client.post(LOGIN, data={"username": "bob@example.com", "password": "wrong password"})
     assert r.status_code == 401
-    assert r.json() == {"detail": "Incorrect email or password", "code": "unauthorized"}
+    assert r.json() == {"detail": BAD_CREDENTIALS, "code": "unauthorized"}
 
 
 @pytest.mark.usefixtures("bob")

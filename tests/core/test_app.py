@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from core.app import create_app
 from core.config import API_PREFIX, ConfigurationError, Settings, get_settings
+from core.middleware import TOO_LARGE
 
 MIB = 1024 * 1024
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
@@ -104,7 +105,7 @@ async def test_body_over_the_limit_with_content_length_is_413_json(
 
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/json"
-    assert response.json() == {"detail": "Request body too large", "code": "body_too_large"}
+    assert response.json() == {"detail": TOO_LARGE, "code": "body_too_large"}
     assert "X-Request-ID" in response.headers
 
 
@@ -114,7 +115,7 @@ async def test_body_over_the_limit_is_413_even_where_the_route_reads_no_body(
     response = await client.request("GET", "/health", content=b"x" * (MIB + 1))
 
     assert response.status_code == 413
-    assert response.json() == {"detail": "Request body too large", "code": "body_too_large"}
+    assert response.json() == {"detail": TOO_LARGE, "code": "body_too_large"}
 
 
 async def test_streamed_body_over_the_limit_is_413_json(
@@ -136,7 +137,7 @@ async def test_streamed_body_over_the_limit_is_413_json(
     response = await client.send(request)
 
     assert response.status_code == 413
-    assert response.json() == {"detail": "Request body too large", "code": "body_too_large"}
+    assert response.json() == {"detail": TOO_LARGE, "code": "body_too_large"}
     assert "X-Request-ID" in response.headers
 
 

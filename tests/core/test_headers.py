@@ -7,6 +7,7 @@ import pytest
 from fastapi import FastAPI
 
 from core.config import API_PREFIX, Settings
+from core.middleware import HEADERS_TOO_LARGE
 from modules.users.models import User
 from tests.helpers import PASSWORD
 
@@ -78,7 +79,7 @@ async def test_headers_over_the_limit_are_refused_with_431(
     r = await client.get("/health", headers={"X-Padding": "x" * settings.MAX_REQUEST_HEADER_BYTES})
 
     assert r.status_code == 431
-    assert r.json() == {"detail": "Request headers too large", "code": "headers_too_large"}
+    assert r.json() == {"detail": HEADERS_TOO_LARGE, "code": "headers_too_large"}
     assert "x-request-id" in r.headers
 
 

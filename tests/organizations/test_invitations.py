@@ -11,13 +11,21 @@ from sqlmodel import select
 
 from core.security import TokenType, create_token
 from modules.organizations.models import Invitation, Membership
-from modules.organizations.service import ABOVE_YOURS, ALREADY_MEMBER, NOT_YOURS, UNVERIFIED
+from modules.organizations.service import (
+    ABOVE_YOURS,
+    ALREADY_MEMBER,
+    INVALID_LINK,
+    INVITATION_LINK,
+    NOT_YOURS,
+    UNVERIFIED,
+)
+from modules.users.verification import VERIFY_LINK
 from tests.auth.lifecycle import VERIFY_PATH
 from tests.helpers import PASSWORD, TEST_SECRET_KEY
 from tests.organizations.helpers import ACCEPT, INVITATION_PATH, URL, add_member, invitation_token, role_of
 
 BOB = "bob@example.com"
-INVALID = {"detail": "Invalid invitation link", "code": "link_invalid"}
+INVALID = {"detail": INVALID_LINK, "code": "link_invalid"}
 
 
 @pytest.fixture
@@ -196,17 +204,20 @@ async def test_a_link_for_another_invitation_id_is_refused(
 
 
 async def test_a_token_that_is_no_invitation_link_is_refused(client, bob, bob_headers, settings):
-    def token(token_type, secret=settings.secret_key):
-        made, _ = create_token(
-            subject=str(bob.id), token_type=token_type, secret=secret, lifetime=timedelta(hours=1)
-        )
-        return made
+    hour = timedelta(hours=1)
+    access, _ = create_token(
+        subject=str(bob.id), token_type=TokenType.ACCESS, secret=settings.secret_key, lifetime=hour
+    )
+    verification, _ = VERIFY_LINK.token(subject=bob.id, secret=settings.secret_key, lifetime=hour)
+    foreign_invitation, _ = INVITATION_LINK.token(
+        subject=bob.id, secret="another-secret-key-long-enough-for-hs256", lifetime=hour
+    )
 
     foreign = [
         "not-a-jwt",
-        token(TokenType.VERIFY_EMAIL),
-        token(TokenType.ACCESS),
-        token(TokenType.INVITATION, secret="another-secret-key-long-enough-for-hs256"),
+        verification,
+        access,
+        foreign_invitation,
         bob_headers["Authorization"].removeprefix("Bearer "),
     ]
     for candidate in foreign:

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from core.schemas import MAX_OFFSET
 from modules.organizations.models import Invitation, Membership, Organization
-from modules.organizations.service import ABOVE_YOURS, LAST_OWNER, OWNERS_ONLY
+from modules.organizations.service import ABOVE_YOURS, LAST_OWNER, NO_MEMBER, OWNERS_ONLY
 from tests.helpers import PASSWORD, delete_row
 from tests.organizations.helpers import URL, add_member, role_of
 
@@ -297,9 +297,9 @@ async def test_changing_or_removing_someone_who_is_no_member_is_404(
     for nobody in (make_user().id, uuid.uuid4()):
         url = f"{URL}/{organization['id']}/members/{nobody}"
         r = await client.patch(url, json={"role": "viewer"}, headers=user_headers)
-        assert (r.status_code, r.json()) == (404, {"detail": "Member not found", "code": "not_found"})
+        assert (r.status_code, r.json()) == (404, {"detail": NO_MEMBER, "code": "not_found"})
         r = await client.delete(url, headers=user_headers)
-        assert (r.status_code, r.json()) == (404, {"detail": "Member not found", "code": "not_found"})
+        assert (r.status_code, r.json()) == (404, {"detail": NO_MEMBER, "code": "not_found"})
 
 
 @pytest.mark.parametrize(

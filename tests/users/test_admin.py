@@ -3,7 +3,9 @@
 import pytest
 from sqlmodel import select
 
+from modules.users.dependencies import NO_USER, SUPERUSERS_ONLY
 from modules.users.models import User
+from modules.users.service import SELF_DELETION, SELF_DEMOTION
 from tests.helpers import PASSWORD, USER_READ_FIELDS
 
 USERS = "/api/v1/users"
@@ -46,7 +48,7 @@ async def test_an_ordinary_user_gets_403(client, db, make_user, user, user_heade
     target = make_user("target@example.com", full_name="Target")
     r = await call(client, method, path, body, target, user_headers)
     assert r.status_code == 403, r.text
-    assert r.json() == {"detail": "Superuser privileges required", "code": "forbidden"}
+    assert r.json() == {"detail": SUPERUSERS_ONLY, "code": "forbidden"}
     assert all_emails(db) == ["alice@example.com", "target@example.com"]
     assert reload(db, target.id).full_name == "Target"
 
@@ -211,7 +213,7 @@ async def test_an_unknown_id_is_404(client, superuser_headers, method):
     body = {"full_name": "x"} if method == "PATCH" else None
     r = await client.request(method, f"{USERS}/{UNKNOWN_ID}", json=body, headers=superuser_headers)
     assert r.status_code == 404, r.text
-    assert r.json() == {"detail": "User not found", "code": "not_found"}
+    assert r.json() == {"detail": NO_USER, "code": "not_found"}
 
 
 @pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
@@ -314,7 +316,7 @@ async def test_a_superuser_cannot_demote_or_deactivate_themselves(
 ):
     r = await client.patch(f"{USERS}/{superuser.id}", json={field: False}, headers=superuser_headers)
     assert r.status_code == 400, r.text
-    assert r.json() == {"detail": "Superusers cannot demote or deactivate themselves", "code": "bad_request"}
+    assert r.json() == {"detail": SELF_DEMOTION, "code": "bad_request"}
     stored = reload(db, superuser.id)
     assert (stored.is_superuser, stored.is_active) == (True, True)
 
@@ -354,7 +356,7 @@ async def test_delete_user_can_delete_another_superuser(client, db, make_user, s
 async def test_a_superuser_cannot_delete_themselves(client, db, superuser, superuser_headers):
     r = await client.delete(f"{USERS}/{superuser.id}", headers=superuser_headers)
     assert r.status_code == 400, r.text
-    assert r.json() == {"detail": "Superusers cannot delete themselves", "code": "bad_request"}
+    assert r.json() == {"detail": SELF_DELETION, "code": "bad_request"}
     assert reload(db, superuser.id) is not None
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from core.config import Settings
 from modules.users.models import User
+from modules.users.verification import STALE_LINK, USED_LINK
 from tests.auth.lifecycle import VERIFY_PATH, Outbox, own_client
 from tests.helpers import PASSWORD
 
@@ -71,7 +72,7 @@ async def test_a_change_link_works_once(
     r = await client.post(CONFIRM, json={"token": token})
 
     assert r.status_code == 400
-    assert r.json() == {"detail": "Verification link has already been used", "code": "link_used"}
+    assert r.json() == {"detail": USED_LINK, "code": "link_used"}
 
 
 async def test_a_change_link_dies_when_another_change_is_confirmed_first(
@@ -88,7 +89,7 @@ async def test_a_change_link_dies_when_another_change_is_confirmed_first(
 
     assert r.status_code == 400
     assert r.json() == {
-        "detail": "Verification link was sent to an address this account no longer uses",
+        "detail": STALE_LINK,
         "code": "link_used",
     }
 

@@ -5,6 +5,7 @@ from sqlmodel import select
 
 from modules.auth.models import AuthSession
 from modules.users.models import User
+from modules.users.service import SELF_DELETION, WRONG_PASSWORD
 from tests.helpers import PASSWORD, USER_READ_FIELDS
 
 ME = "/api/v1/users/me"
@@ -153,7 +154,7 @@ async def test_change_password_with_a_wrong_current_password_is_400(client, user
         headers=user_headers,
     )
     assert r.status_code == 400, r.text
-    assert r.json() == {"detail": "Current password is incorrect", "code": "wrong_password"}
+    assert r.json() == {"detail": WRONG_PASSWORD, "code": "wrong_password"}
     assert (await login(client, "alice@example.com", PASSWORD)).status_code == 200
     assert (await login(client, "alice@example.com", NEW_PASSWORD)).status_code == 401
 
@@ -263,7 +264,7 @@ async def test_after_delete_me_the_email_can_register_again(client, user, user_h
 async def test_a_superuser_cannot_delete_themselves_through_me(client, db, superuser, superuser_headers):
     r = await client.delete(ME, headers=superuser_headers)
     assert r.status_code == 400, r.text
-    assert r.json() == {"detail": "Superusers cannot delete themselves", "code": "bad_request"}
+    assert r.json() == {"detail": SELF_DELETION, "code": "bad_request"}
     assert reload(db, superuser.id) is not None
 
 
