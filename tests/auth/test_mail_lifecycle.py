@@ -248,6 +248,9 @@ def serving(command: list[str], log: Path, port: int, **settings: str) -> Iterat
         "LOG_JSON": "false",
         "RATE_LIMIT_ENABLED": "false",
         "BCRYPT_ROUNDS": "4",
+        # Its metrics port too is free: another service on this machine (a test of another suite
+        # running beside this one) may hold the default one, and `core.serve` stops when taken.
+        "METRICS_PORT": str(free_port()),
         **settings,
     }
     with log.open("wb") as output:

@@ -29,7 +29,8 @@ def test_make_run_serves_a_fresh_project(generate, tmp_path):
     server = subprocess.Popen(
         ["make", "run", f"PORT={port}"],
         cwd=project,
-        env=user_env(tmp_path),
+        # The metrics port too is free: the variants run beside this test serve theirs.
+        env={**user_env(tmp_path), "METRICS_PORT": str(free_port())},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
