@@ -29,7 +29,7 @@ def test_the_map_reads_what_each_module_declares() -> None:
     modules = ModuleMap.read(ROOT)
     users, auth = modules.modules["users"], modules.modules["auth"]
 
-    # Beside the admin module, whose public surface their views for /admin use, where there is one.
+    # Beside the admin module, whose public surface their admin views use where the service has it.
     assert users.dependencies - {"admin"} == set()
     assert auth.dependencies - {"admin"} == {"users"}
     assert "CurrentUser" in users.public_names
