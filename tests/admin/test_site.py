@@ -2,6 +2,8 @@
 inline script in any page, and ADMIN_ENABLED=false leaving nothing behind."""
 
 import re
+import subprocess
+import sys
 from types import ModuleType
 
 import pytest
@@ -14,6 +16,7 @@ from modules.admin.pages import found_pages
 from modules.admin.security import POLICY
 from modules.auth.admin import sign_in
 from tests.admin.helpers import assert_strict_page
+from tests.helpers import ROOT
 
 ASSETS = ["/admin/statics/js/main.js", "/admin/statics/css/tabler.min.css", "/admin/statics/admin.js"]
 
@@ -102,6 +105,21 @@ async def test_admin_enabled_false_leaves_no_route_and_no_asset(own_app, path):
         assert not [route for route in app.routes if getattr(route, "path", "").startswith("/admin")]
         assert not [route for route in app.routes if isinstance(route, Mount) and route.name == "admin"]
         assert (await client.get(path)).status_code == 404
+
+
+def test_admin_enabled_false_loads_nothing_of_sqladmin_nor_any_module_admin_views():
+    probe = (
+        "import sys\n"
+        "from core.app import create_app\n"
+        "from tests.helpers import make_settings\n"
+        "create_app(make_settings('sqlite://', ADMIN_ENABLED=False))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('sqladmin', 'modules.admin.site'))"
+        " or m.split('.')[2:] == ['admin']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
 
 
 def counted(route: str) -> float:
