@@ -63,7 +63,7 @@ async def _to_the_site(request: Request) -> RedirectResponse:
 
 
 def _sign_in(pages: dict[str, AdminPages]) -> SignIn:
-    found = {name: found.sign_in for name, found in pages.items() if found.sign_in is not None}
+    found = {name: given.sign_in for name, given in pages.items() if given.sign_in is not None}
     if len(found) != 1:
         named = f": {', '.join(found)}" if found else ""
         raise SystemExit(f"/admin needs one module's admin.py to hand over sign_in; {len(found)} do{named}")
