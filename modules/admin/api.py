@@ -12,10 +12,19 @@ from modules.admin.entities import OwnedEntityView, SharedEntityView
 from modules.admin.pages import AdminPages
 from modules.admin.views import AdminView, ReferenceFilter, row_action
 
+# <organizations>  (hooks/generate.py drops these blocks from a service generated with tenancy=user)
+# isort: split
+from modules.admin.entities import OrganizationEntityView
+
+# </organizations>
+
 __all__ = [
     "AdminPages",
     "AdminView",
     "Operator",
+    # <organizations>
+    "OrganizationEntityView",
+    # </organizations>
     "OwnedEntityView",
     "ReferenceFilter",
     "SharedEntityView",
