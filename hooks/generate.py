@@ -48,9 +48,10 @@ TEMPLATE_ONLY_PATHS = {
     Path("tests/scaffold/test_items_rendering.py"),
 }
 DOCKER_FILES = ("Dockerfile", "compose.yaml", ".dockerignore", "tests/deploy/test_container_files.py")
-# The admin site (answer admin=no drops it): its module, each module's pages in it (admin.py),
-# its tests, template and screenshot, its paragraph of `.env.example`, the `<admin>` blocks of
-# the files outside the module that mention it, and its packages in the lock. Core names none.
+# The admin site (answer admin=no drops it): its module, its tests, template and screenshot;
+# then (drop_admin) every module's admin.py, the module's paragraph of `.env.example`, the
+# `<admin>` blocks of the few files outside it that mention it, and its packages in the lock.
+# Core holds none of it: no core file is edited.
 ADMIN_PATHS = (
     "modules/admin",
     "tests/admin",
