@@ -47,6 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings is None:
         settings = get_settings()
     settings.refuse_unsafe_production()
+    # Every module's settings are read (and so validated) now, not at their first use.
+    for kind in discovery.settings_sections():
+        settings.section(kind).refuse_unsafe_production(settings)
     configure_logging(settings)
     engine = create_db_engine(settings)
     tracer_provider = tracing.tracer_provider(settings)
@@ -118,11 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             responses=responses(RateLimitedError),
             generate_unique_id_function=partial(operation_id, rows=_rows_singular(feature.router)),
         )
-    # <admin>  (hooks/generate.py drops this block from a service generated with admin=no)
-    if settings.ADMIN_ENABLED:
-        # Imported only when on: with ADMIN_ENABLED=false nothing of /admin is loaded or routed.
-        from core.admin import add_admin
-
-        add_admin(app, settings=settings, engine=engine)
-    # </admin>
+    # What a module serves besides its API routes (a site of its own), added by the module.
+    for found in discovery.manifests().values():
+        if found.install is not None:
+            found.install(app, settings=settings, engine=engine)
     return app

@@ -188,14 +188,6 @@ class Settings(BaseSettings):
     # see what was delivered when. Dead ones are kept until resubmitted (python -m core.events).
     EVENTS_KEEP_DELIVERED_HOURS: float = Field(default=0, ge=0)
 
-    # <admin>  (hooks/generate.py drops this block from a service generated with admin=no)
-    # /admin, the operators' site (core/admin): superusers browse and edit every module's tables.
-    ADMIN_ENABLED: bool = True
-    # A sign-in to /admin ends after this long at the latest; signing out everywhere, a password
-    # change, a deactivation or losing the superuser flag ends it at the next request.
-    ADMIN_SESSION_EXPIRE_MINUTES: float = Field(default=480, gt=0)
-    # </admin>
-
     def section(self, kind: type[S]) -> S:
         """A module's settings (`kind`), read once from the sources this instance was read from."""
         found = self._sections.get(kind)

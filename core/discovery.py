@@ -107,11 +107,7 @@ def routers() -> list[FeatureRouter]:
     ]
 
 
-# <admin>  (hooks/generate.py drops this block from a service generated with admin=no)
-def admin_modules() -> list[ModuleType]:
-    """Every module's `admin.py`: the views of its tables that /admin shows (`views`), and for
-    the module that signs people in, how (`sign_in`). Read by `core.admin`."""
-    return [module for name in module_names() if (module := _import_part(name, "admin")) is not None]
-
-
-# </admin>
+def import_parts(part: str) -> dict[str, ModuleType]:
+    """Every module's `part` (its `<part>.py`), by module name: for a module that asks every
+    other one for a file of its own kind, core knowing nothing of what it holds."""
+    return {name: module for name in module_names() if (module := _import_part(name, part)) is not None}

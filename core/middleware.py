@@ -58,7 +58,7 @@ class RequestContextMiddleware:
                 status = message["status"]
                 headers = list(message.get("headers", ()))
                 named = {name.lower() for name, _ in headers}
-                # What the app already said (the admin's own referrer policy) stands.
+                # What the app already said (a module's site with a referrer policy of its own) stands.
                 headers += [header for header in EVERY_RESPONSE if header[0] not in named]
                 headers.append((b"x-request-id", request_id.encode("latin-1")))
                 message["headers"] = headers

@@ -48,10 +48,12 @@ TEMPLATE_ONLY_PATHS = {
     Path("tests/scaffold/test_items_rendering.py"),
 }
 DOCKER_FILES = ("Dockerfile", "compose.yaml", ".dockerignore", "tests/deploy/test_container_files.py")
-# The admin site (answer admin=no drops it): its package, views, tests, template and screenshot,
-# the `# <admin>` blocks of the files it touches, and its packages in the lock.
+# The admin site (answer admin=no drops it): its module, its tests, template and screenshot;
+# then (drop_admin) every module's admin.py, the module's paragraph of `.env.example`, the
+# `<admin>` blocks of the few files outside it that mention it, and its packages in the lock.
+# Core holds none of it: no core file is edited.
 ADMIN_PATHS = (
-    "core/admin",
+    "modules/admin",
     "tests/admin",
     "tests/deploy/test_admin_browser.py",
     "tests/organizations/test_admin.py",
@@ -59,11 +61,7 @@ ADMIN_PATHS = (
     "docs/admin.png",
 )
 ADMIN_BLOCKS = {
-    "core/config.py": "#",
-    "core/app.py": "#",
-    "core/discovery.py": "#",
     "pyproject.toml": "#",
-    ".env.example": "#",
     "scaffold/templates/tests/test_entity.py.jinja": "{#",
 }
 ADMIN_PACKAGES = ("sqladmin", "WTForms", "itsdangerous", "greenlet")
@@ -277,6 +275,8 @@ def drop_admin(project: Path) -> None:
     for name, comment in ADMIN_BLOCKS.items():
         path = project / name
         path.write_text(_without_block(path.read_text(), "admin", comment, where=name))
+    env_example = project / ".env.example"
+    env_example.write_text(_without_module_paragraph(env_example.read_text(), "admin", where=".env.example"))
     lock = project / "requirements.lock"
     pins = [line for line in lock.read_text().splitlines() if line.split("==")[0] not in ADMIN_PACKAGES]
     lock.write_text("\n".join(pins) + "\n")
@@ -300,6 +300,16 @@ def drop_organizations(project: Path) -> None:
             if re.search(rf"^[ \t]*{re.escape(comment)} <organizations>", text, flags=re.MULTILINE):
                 text = _without_block(text, "organizations", comment, where=str(path.relative_to(project)))
                 path.write_text(text)
+
+
+def _without_module_paragraph(text: str, module: str, *, where: str) -> str:
+    """Drop a module's paragraph of `.env.example`, the one whose first line is
+    `# modules/<module>: ...`, up to the next blank line."""
+    paragraphs = text.split("\n\n")
+    kept = [paragraph for paragraph in paragraphs if not paragraph.startswith(f"# modules/{module}: ")]
+    if len(kept) != len(paragraphs) - 1:
+        raise SystemExit(f"error: template out of date: no one {module!r} paragraph in {where}")
+    return "\n\n".join(kept).rstrip("\n") + "\n"
 
 
 def _without_block(text: str, name: str, comment: str, *, where: str) -> str:

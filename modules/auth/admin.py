@@ -14,8 +14,8 @@ from sqlalchemy import Select, not_
 from sqlmodel import Session, select
 from starlette.requests import Request
 
-from core.admin import AdminView, ReferenceFilter, SignIn, row_action
 from core.db import utcnow
+from modules.admin.api import AdminPages, AdminView, ReferenceFilter, SignIn, row_action
 from modules.auth import service
 from modules.auth.models import AuthSession
 from modules.users.api import User, get_user
@@ -128,4 +128,4 @@ sign_in = SignIn(
     load=admin_session_user,
     end=end_admin_session,
 )
-views = [AuthSessionAdmin]
+pages = AdminPages(views=[AuthSessionAdmin], sign_in=sign_in)

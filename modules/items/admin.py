@@ -1,4 +1,4 @@
-"""Items in /admin: core.admin finds this file and mounts its `views`.
+"""Items in /admin: modules.admin finds this file and mounts the views its `pages` hand over.
 
 A list with the API's search, sorts and filters, and forms that save through the service,
 checked with the API's own schemas. What the pages show is sqladmin's `ModelView` options: edit
@@ -10,7 +10,7 @@ import uuid
 from sqladmin.filters import BooleanFilter
 from sqlmodel import Session
 
-from core.admin import OwnedEntityView, ReferenceFilter
+from modules.admin.api import AdminPages, OwnedEntityView, ReferenceFilter
 from modules.items import service
 from modules.items.models import Item
 from modules.items.schemas import ItemCreate, ItemUpdate
@@ -35,4 +35,4 @@ class ItemAdmin(OwnedEntityView, model=Item):
         service.delete_item(session=session, item=row)
 
 
-views = [ItemAdmin]
+pages = AdminPages(views=[ItemAdmin])

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from sqlmodel import Session
 
-from core.admin import AdminView, Operator, ReferenceFilter, row_action
 from core.tenancy import Member
+from modules.admin.api import AdminPages, AdminView, Operator, ReferenceFilter, row_action
 from modules.organizations import service
 from modules.organizations.models import Invitation, Membership, Organization
 from modules.organizations.permissions import Role
@@ -65,4 +65,4 @@ class InvitationAdmin(AdminView, model=Invitation):
         return f"The invitation of {email} is revoked: its link no longer works"
 
 
-views = [OrganizationAdmin, MembershipAdmin, InvitationAdmin]
+pages = AdminPages(views=[OrganizationAdmin, MembershipAdmin, InvitationAdmin])

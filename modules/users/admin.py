@@ -5,7 +5,7 @@ superuser cannot demote or deactivate themselves; a deactivation ends every sign
 from sqladmin.filters import BooleanFilter
 from sqlmodel import Session
 
-from core.admin import AdminView, row_action
+from modules.admin.api import AdminPages, AdminView, row_action
 from modules.users import service
 from modules.users.models import User
 from modules.users.schemas import UserUpdate
@@ -57,4 +57,4 @@ class UserAdmin(AdminView, model=User):
         )
 
 
-views = [UserAdmin]
+pages = AdminPages(views=[UserAdmin])

@@ -4,11 +4,11 @@ import re
 
 import httpx
 
-from core.admin.security import POLICY
+from modules.admin.security import POLICY
 from modules.users.models import User
 from tests.helpers import PASSWORD
 
-# What a browser sends with a form of the admin's own pages (the check: core/admin/security.py).
+# What a browser sends with a form of the admin's own pages (the check: modules/admin/security.py).
 SAME_ORIGIN = {"Origin": "http://testserver"}
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"|name="csrf-token" content="([^"]+)"')
 # A script without `src`, or an event handler attribute: what the policy would refuse to run.

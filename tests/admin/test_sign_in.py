@@ -8,8 +8,8 @@ from http.cookies import SimpleCookie
 import pytest
 from sqlmodel import select
 
-from core import discovery
 from core.security import TokenType, create_token
+from modules.admin.pages import found_pages
 from modules.auth.models import AuthSession
 from modules.users.models import User
 from tests.admin.helpers import SAME_ORIGIN, form_token, sign_in_to_admin
@@ -35,7 +35,7 @@ def session_cookie(response) -> SimpleCookie:
 
 async def test_a_superuser_signs_in_and_reaches_every_view(client, superuser):
     await sign_in_to_admin(client, superuser)
-    views = [view.identity for module in discovery.admin_modules() for view in module.views]
+    views = [view.identity for found in found_pages().values() for view in found.views]
     for view in [*views, "job"]:
         r = await client.get(f"/admin/{view}/list")
         assert r.status_code == 200, (view, r.text)

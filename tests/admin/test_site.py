@@ -2,14 +2,21 @@
 inline script in any page, and ADMIN_ENABLED=false leaving nothing behind."""
 
 import re
+import subprocess
+import sys
+from types import ModuleType
 
 import pytest
 from prometheus_client import REGISTRY
 from starlette.routing import Mount
 
 from core import discovery, metrics
-from core.admin.security import POLICY
+from modules.admin.api import AdminPages
+from modules.admin.pages import found_pages
+from modules.admin.security import POLICY
+from modules.auth.admin import sign_in
 from tests.admin.helpers import assert_strict_page
+from tests.helpers import ROOT
 
 ASSETS = ["/admin/statics/js/main.js", "/admin/statics/css/tabler.min.css", "/admin/statics/admin.js"]
 
@@ -25,10 +32,44 @@ def test_the_policy_is_the_strict_one():
 
 async def test_every_view_that_discovery_finds_is_in_the_menu(client, token):
     page = (await client.get("/admin/")).text
-    modules = {module.__name__.split(".")[1]: module for module in discovery.admin_modules()}
-    assert {"auth", "users"} <= set(modules)
-    found = {view.identity for module in modules.values() for view in module.views}
+    pages = found_pages()
+    assert {"auth", "users"} <= set(pages)
+    found = {view.identity for found in pages.values() for view in found.views}
     assert set(re.findall(r'href="/admin/([\w-]+)/list"', page)) == found | {"job"}
+
+
+def admin_files(monkeypatch, **pages):
+    """Discovery finding an `admin.py` in these modules only, each holding `pages` (None: nothing)."""
+    found = {}
+    for name, value in pages.items():
+        found[name] = module = ModuleType(f"modules.{name}.admin")
+        if value is not None:
+            module.pages = value
+    monkeypatch.setattr(discovery, "import_parts", lambda part: found if part == "admin" else {})
+
+
+TWO_SIGN_INS = {"auth": AdminPages(sign_in=sign_in), "gate": AdminPages(sign_in=sign_in)}
+
+
+@pytest.mark.parametrize(
+    ("pages", "refusal"),
+    [
+        ({"users": ["UserAdmin"]}, "modules/users/admin.py: pages is not a modules.admin.api.AdminPages"),
+        (
+            {"users": AdminPages(views=["UserAdmin"])},
+            "modules/users/admin.py: pages.views holds 'UserAdmin', which is not an AdminView",
+        ),
+        ({"users": None}, "modules/users/admin.py: pages is not"),
+        ({}, "/admin needs one module's admin.py to hand over sign_in; 0 do"),
+        (TWO_SIGN_INS, "/admin needs one module's admin.py to hand over sign_in; 2 do: auth, gate"),
+    ],
+    ids=["not-pages", "not-a-view", "no-pages", "no-sign-in", "two-sign-ins"],
+)
+async def test_pages_the_site_cannot_use_stop_the_app_with_one_line(own_app, monkeypatch, pages, refusal):
+    admin_files(monkeypatch, **pages)
+    with pytest.raises(SystemExit, match=re.escape(refusal)):
+        async with own_app():
+            pass
 
 
 async def test_pages_and_assets_carry_the_policy(client, token, superuser):
@@ -64,6 +105,21 @@ async def test_admin_enabled_false_leaves_no_route_and_no_asset(own_app, path):
         assert not [route for route in app.routes if getattr(route, "path", "").startswith("/admin")]
         assert not [route for route in app.routes if isinstance(route, Mount) and route.name == "admin"]
         assert (await client.get(path)).status_code == 404
+
+
+def test_admin_enabled_false_loads_nothing_of_sqladmin_nor_any_module_admin_views():
+    probe = (
+        "import sys\n"
+        "from core.app import create_app\n"
+        "from tests.helpers import make_settings\n"
+        "create_app(make_settings('sqlite://', ADMIN_ENABLED=False))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('sqladmin', 'modules.admin.site'))"
+        " or m.split('.')[2:] == ['admin']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
 
 
 def counted(route: str) -> float:

@@ -89,10 +89,10 @@ async def test_an_unknown_action_or_row_is_404(client, token, user):
 
 
 async def test_every_action_is_logged_with_the_acting_superuser(client, token, superuser, user, caplog):
-    caplog.set_level("INFO", logger="core.admin")
+    caplog.set_level("INFO", logger="modules.admin")
     await act(client, token, user, "deactivate")
     await act(client, token, superuser, "deactivate")
-    events = [record.msg for record in caplog.records if record.name == "core.admin"]
+    events = [record.msg for record in caplog.records if record.name == "modules.admin"]
     done = next(event for event in events if event["event"] == "admin_action")
     refused = next(event for event in events if event["event"] == "admin_action_refused")
     fields = ("admin_id", "view", "action", "target_id")

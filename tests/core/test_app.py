@@ -11,9 +11,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import Field, ValidationError
 
+from core import discovery
 from core.app import create_app
-from core.config import API_PREFIX, ConfigurationError, Settings, get_settings
+from core.config import API_PREFIX, ConfigurationError, ModuleSettings, Settings, get_settings
+from core.manifest import Manifest
 from core.middleware import TOO_LARGE
 
 MIB = 1024 * 1024
@@ -356,6 +359,48 @@ def test_create_app_without_settings_reads_the_process_settings(
             create_app()
     finally:
         get_settings.cache_clear()
+
+
+# --- what modules add ---
+
+
+class StrictSettings(ModuleSettings):
+    STRICT_LIMIT: int = Field(default=1, gt=0)
+
+
+class RefusingSettings(ModuleSettings):
+    def refuse_unsafe_production(self, settings: Settings) -> None:
+        raise ConfigurationError(f"{settings.PROJECT_NAME} is not ready")
+
+
+def test_a_module_setting_out_of_range_stops_the_app_at_startup(
+    make_app: Callable[..., FastAPI], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(discovery, "settings_sections", lambda: [StrictSettings])
+    with pytest.raises(ValidationError, match="STRICT_LIMIT"):
+        make_app(STRICT_LIMIT=0)
+
+
+def test_each_module_settings_section_may_refuse_to_start(
+    make_app: Callable[..., FastAPI], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(discovery, "settings_sections", lambda: [RefusingSettings])
+    with pytest.raises(ConfigurationError, match="is not ready"):
+        make_app()
+
+
+def test_a_module_install_is_called_with_the_app_its_settings_and_engine(
+    make_app: Callable[..., FastAPI], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[FastAPI, Settings, Any]] = []
+
+    def install(app: FastAPI, *, settings: Settings, engine: Any) -> None:
+        calls.append((app, settings, engine))
+
+    found = discovery.manifests()
+    monkeypatch.setattr(discovery, "manifests", lambda: {**found, "site": Manifest(install=install)})
+    app = make_app()
+    assert calls == [(app, app.state.settings, app.state.engine)]
 
 
 # --- docs ---

@@ -28,12 +28,12 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlmodel import Session
 
-from core import discovery
-from core.admin.entities import EntityView
 from core.crud import table_of
 from core.db import create_db_engine
 from core.jobs import enqueue
 from core.jobs.models import JobStatus
+from modules.admin.entities import EntityView
+from modules.admin.pages import found_pages
 from modules.users.schemas import UserCreate
 from modules.users.service import create_user
 from tests.deploy import test_docs_offline
@@ -54,8 +54,8 @@ WORDS = ["milk", "dog", "book"]
 def _entity() -> type[EntityView] | None:
     views = [
         view
-        for module in discovery.admin_modules()
-        for view in module.views
+        for found in found_pages().values()
+        for view in found.views
         if issubclass(view, EntityView) and view.column_searchable_list
     ]
     return min(views, key=lambda view: view.identity, default=None)

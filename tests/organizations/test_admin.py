@@ -93,13 +93,13 @@ async def test_invitations_are_found_by_address_and_never_show_the_nonce_digest(
 
 
 def logged(caplog) -> list[dict]:
-    return [record.msg for record in caplog.records if record.name == "core.admin"]
+    return [record.msg for record in caplog.records if record.name == "modules.admin"]
 
 
 async def test_revoking_an_invitation_kills_its_link_and_is_logged(
     client, token, db, user_headers, organization, make_user, headers_for, outbox, caplog, superuser
 ):
-    caplog.set_level("INFO", logger="core.admin")
+    caplog.set_level("INFO", logger="modules.admin")
     invitation = await invite(client, user_headers, organization, "bob@example.com")
     link = invitation_token(outbox, "bob@example.com")
     r = await act(client, token, "invitation", "revoke", invitation["id"])
@@ -116,7 +116,7 @@ async def test_revoking_an_invitation_kills_its_link_and_is_logged(
 async def test_a_members_role_changes_under_the_owner_rules(
     client, token, db, user, organization, member_of, caplog
 ):
-    caplog.set_level("INFO", logger="core.admin")
+    caplog.set_level("INFO", logger="modules.admin")
     member, _ = member_of("member")
     membership = membership_id(db, organization, member.id)
     page = (await client.get(f"/admin/membership/details/{membership}")).text

@@ -152,7 +152,7 @@ def test_generated_project_holds_no_template_material(generate):
             # site's overrides of sqladmin's pages; never cookiecutter's.
             parts = path.relative_to(project).parts
             jinja_of_its_own = parts[:2] == ("scaffold", "templates") or parts[:3] == (
-                "core",
+                "modules",
                 "admin",
                 "templates",
             )

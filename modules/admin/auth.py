@@ -29,13 +29,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from core import metrics
-from core.admin.security import CSRFMiddleware, PathsOnlyMiddleware
 from core.config import Settings
 from core.errors import RateLimitedError
 from core.ratelimit import enforce_rate_limit
 from core.security import keyed_digest
+from modules.admin.security import CSRFMiddleware, PathsOnlyMiddleware
+from modules.admin.settings import AdminSettings
 
-log = structlog.get_logger("core.admin")
+log = structlog.get_logger("modules.admin")
 
 PATH = "/admin"
 COOKIE = "admin_session"
@@ -46,7 +47,7 @@ MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH = 320, 1024
 
 
 class Operator(Protocol):
-    """The account signed in to /admin, as core sees it (core imports no module)."""
+    """The account signed in to /admin, as this module sees it (it imports no other module)."""
 
     @property
     def id(self) -> uuid.UUID: ...
@@ -89,7 +90,7 @@ class EndSignIn(Protocol):
 @dataclass(frozen=True)
 class SignIn:
     """How /admin checks a password and starts, loads and ends a sign-in: the auth module's own
-    functions, which its `admin.py` hands over as `sign_in`."""
+    functions, which its `admin.py` hands over (`AdminPages(sign_in=...)`)."""
 
     authenticate: Authenticate
     start: StartSignIn
@@ -110,9 +111,9 @@ class AdminAuth(AuthenticationBackend):
     def __init__(self, *, settings: Settings, sign_in: SignIn, engine: Engine) -> None:
         # Not super().__init__(): it adds a session middleware of sqladmin's choosing; this one
         # sets the cookie's flags and lifetime, checks the form token inside it, and innermost
-        # hands sqladmin a request it can build no absolute URL from (core.admin.security).
+        # hands sqladmin a request it can build no absolute URL from (modules.admin.security).
         self.settings, self.sign_in, self.engine = settings, sign_in, engine
-        self.lifetime = timedelta(minutes=settings.ADMIN_SESSION_EXPIRE_MINUTES)
+        self.lifetime = timedelta(minutes=settings.section(AdminSettings).ADMIN_SESSION_EXPIRE_MINUTES)
         self.middlewares = [
             Middleware(
                 SessionMiddleware,

@@ -3,7 +3,7 @@ any change that did not come from its own pages.
 
 The policy is the strict form of the docs' one: scripts, styles, fonts and images from the
 service alone, nothing inline (the templates that sqladmin writes scripts into are overridden:
-`core/admin/templates`). A change (any method but GET, HEAD, OPTIONS) must come from this origin
+`modules/admin/templates`). A change (any method but GET, HEAD, OPTIONS) must come from this origin
 (its `Origin`, or `Referer` when a browser sends no `Origin`) and carry the session's form token,
 in the `csrf_token` field or the `X-CSRF-Token` header (sqladmin's delete is a script's DELETE).
 The session cookie is SameSite=Strict as well: each layer alone would stop a forged post.
@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-log = structlog.get_logger("core.admin")
+log = structlog.get_logger("modules.admin")
 
 POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "

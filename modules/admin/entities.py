@@ -18,9 +18,9 @@ from starlette.requests import Request
 from wtforms import FloatField
 from wtforms.fields.core import UnboundField
 
-from core.admin.views import AdminView
 from core.crud import table_of
 from core.errors import InvalidReferenceError, ServiceError
+from modules.admin.views import AdminView
 
 
 class FormError(Exception):

@@ -1,5 +1,5 @@
 // What the admin pages need from a script, served by the service with them: their content
-// security policy runs no inline script (core/admin/security.py), so nothing of this is inline.
+// security policy runs no inline script (modules/admin/security.py), so nothing of this is inline.
 (function () {
   "use strict";
   var meta = document.querySelector('meta[name="csrf-token"]');

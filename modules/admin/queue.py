@@ -1,6 +1,6 @@
 """Background jobs in /admin: what waits, runs and died, with its error and attempts; a dead job
-can be queued again. Core's own table, so core's own view (the modules' are found in their
-`admin.py`)."""
+can be queued again. Core's own table, which core shows nowhere, so the site adds this view itself
+(the modules' views are found in their `admin.py`)."""
 
 import json
 import re
@@ -9,10 +9,10 @@ from typing import Any
 from sqladmin.filters import AllUniqueStringValuesFilter, StaticValuesFilter
 from sqlmodel import Session
 
-from core.admin.auth import Operator
-from core.admin.views import AdminView, row_action
 from core.jobs.models import Job, JobStatus
 from core.jobs.queue import requeue_dead
+from modules.admin.auth import Operator
+from modules.admin.views import AdminView, row_action
 
 # A mail's payload holds a working link (a password reset's, say): its token, and anything that
 # looks like a token, is never shown. Ids and kinds are what payloads should hold anyway.

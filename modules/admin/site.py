@@ -1,9 +1,8 @@
 """Mount /admin on the app: sqladmin with the service's sign-in, form tokens and content security
-policy, the views every module's `admin.py` declares (found by discovery) and core's own."""
+policy, the views every module's `admin.py` hands over (`pages`) and the job queue's."""
 
 import logging
 from pathlib import Path
-from types import ModuleType
 
 from fastapi import FastAPI
 from sqladmin import Admin
@@ -14,22 +13,23 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from core import discovery
-from core.admin.auth import PATH, AdminAuth, SignIn
-from core.admin.entities import FormError
-from core.admin.jobs import JobAdmin
-from core.admin.security import SecurityHeadersMiddleware, csrf_token
-from core.admin.views import AdminView
 from core.config import Settings
 from core.docs import ASSETS_URL
+from modules.admin.auth import PATH, AdminAuth, SignIn
+from modules.admin.entities import FormError
+from modules.admin.pages import AdminPages, found_pages
+from modules.admin.queue import JobAdmin
+from modules.admin.security import SecurityHeadersMiddleware, csrf_token
+from modules.admin.views import AdminView
 
 HERE = Path(__file__).parent
-CORE_VIEWS: list[type[AdminView]] = [JobAdmin]
+# Core's job queue, which no module's admin.py shows.
+QUEUE_VIEWS: list[type[AdminView]] = [JobAdmin]
 
 
 def add_admin(app: FastAPI, *, settings: Settings, engine: Engine) -> None:
-    modules = discovery.admin_modules()
-    auth = AdminAuth(settings=settings, sign_in=_sign_in(modules), engine=engine)
+    pages = found_pages()
+    auth = AdminAuth(settings=settings, sign_in=_sign_in(pages), engine=engine)
     admin = Admin(
         app,
         session_maker=sessionmaker(engine, class_=Session, expire_on_commit=False),
@@ -50,7 +50,7 @@ def add_admin(app: FastAPI, *, settings: Settings, engine: Engine) -> None:
     # Rate limits read the settings and limiter off `request.app`: here, sqladmin's own app.
     admin.admin.state.settings = settings
     admin.admin.state.limiter = app.state.limiter
-    for view in [*(view for module in modules for view in getattr(module, "views", [])), *CORE_VIEWS]:
+    for view in [*(view for found in pages.values() for view in found.views), *QUEUE_VIEWS]:
         # A subclass of each view per app: sqladmin sets the engine on the class it is given,
         # and one process may build several apps (the tests do).
         admin.add_view(type(view.__name__, (view,), {"settings": settings}))
@@ -58,17 +58,16 @@ def add_admin(app: FastAPI, *, settings: Settings, engine: Engine) -> None:
 
 
 async def _to_the_site(request: Request) -> RedirectResponse:
-    # A path (the root path included), never built from the Host header (core.admin.security).
+    # A path (the root path included), never built from the Host header (modules.admin.security).
     return RedirectResponse(f"{request.scope['path']}/", status_code=307)
 
 
-def _sign_in(modules: list[ModuleType]) -> SignIn:
-    found: list[SignIn] = [
-        sign_in for module in modules if isinstance(sign_in := getattr(module, "sign_in", None), SignIn)
-    ]
+def _sign_in(pages: dict[str, AdminPages]) -> SignIn:
+    found = {name: given.sign_in for name, given in pages.items() if given.sign_in is not None}
     if len(found) != 1:
-        raise RuntimeError(f"/admin needs one module's admin.py to define sign_in; {len(found)} do")
-    return found[0]
+        named = f": {', '.join(found)}" if found else ""
+        raise SystemExit(f"/admin needs one module's admin.py to hand over sign_in; {len(found)} do{named}")
+    return next(iter(found.values()))
 
 
 class _NotARefusedForm(logging.Filter):

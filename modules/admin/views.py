@@ -1,6 +1,6 @@
 """`AdminView`, what every table in /admin is: shown read-only unless a view says otherwise, with
 buttons of its own (`row_action`), every change logged with the superuser who made it. (An
-entity's rows, edited through its service, are `core.admin.entities`.)
+entity's rows, edited through its service, are `modules.admin.entities`.)
 
 Every view shows a reference (`owner_id`, `order_id`) by the row it names, by that table's first
 short string column: an owner by the account's email, read in one query per page.
@@ -29,7 +29,7 @@ from core.config import Settings
 from core.crud import table_of
 from core.errors import ServiceError
 
-log = structlog.get_logger("core.admin")
+log = structlog.get_logger("modules.admin")
 
 Method = TypeVar("Method", bound=Callable[..., str])
 
@@ -85,7 +85,7 @@ def prose(name: str, *, reference: bool = False) -> str:
 class AdminView(ModelView):
     """A table in /admin, for superusers only (the site signs nobody else in)."""
 
-    # Set on the copy of the view each app gets (core.admin.site): that app's settings.
+    # Set on the copy of the view each app gets (modules.admin.site): that app's settings.
     settings: ClassVar[Settings]
     can_create = can_edit = can_delete = False
     # A whole table in one download is a leak waiting to happen; rows are read page by page.
