@@ -1,9 +1,9 @@
 """Render an entity from the templates in `scaffold/templates`: its module, its tests, its revision.
 
 Each template is written as the file it renders, over the field specs; laying it out is the
-project's own ruff's job, run on what they render (`formatted`): it sorts the imports, drops any
-a choice of fields leaves unused, and splits the lines that grew too long. So `modules/items` is
-simply this rendering, formatted, for the example's fields.
+project's own ruff's job, run on what they render (`formatted`): it sorts the imports (a template
+writes each where it reads best), drops any left unused, and splits the lines that grew too long.
+So `modules/items` is simply this rendering, formatted, for the example's fields.
 
 A project's entities are rendered from its own `scaffold/templates`. What depends on a feature
 the service may not have (the admin site) is a boolean of the context, read from the project's
