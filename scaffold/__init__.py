@@ -1,9 +1,10 @@
 """Add an entity from the entity template: `python -m scaffold add order_lines --fields ...`.
 
 A developer tool, not part of the running service. It needs the standard library, Jinja2 and
-`core.naming` and `core.modulith` (which read the source, importing nothing of it), so the project
-template can call it at generation time, before any install. Adding or removing an entity
-changes the modules, so either redraws their map, docs/modules.md, as `make modules` would:
+`core.naming` and `core.modulith` (which read the source, importing nothing of it), and to add an
+entity, the project's ruff (a dev dependency), which lays out what the templates render. Adding
+or removing an entity changes the modules, so either redraws their map, docs/modules.md, as
+`make modules` would:
 
     from scaffold import scaffold, remove
     scaffold(Path("."), "order_lines", fields="order_id:ref:orders sku:str:40:unique quantity:int")

@@ -12,7 +12,7 @@ from scaffold.fields import FieldSpec
 from scaffold.migration import Revision, next_revision
 from scaffold.names import Names, ScaffoldError
 from scaffold.ownership import Ownership
-from scaffold.render import TEMPLATES, render_entity
+from scaffold.render import ROOT, formatted, render_entity
 
 # Rendered once to learn which names the templates use beside the entity's own.
 _PROBE = Names(plural="zq_probes", singular="zq_probe")
@@ -57,19 +57,16 @@ def plan(
             )
         if spec.kind == "ref" and spec.target is not None:
             ownership.refuse_reference(spec.name, spec.target, ownership_of(root, spec.target))
-    templates = root / "scaffold" / "templates"
-    refuse_clashes(names, specs, ownership=ownership, templates=templates)
+    refuse_clashes(names, specs, ownership=ownership, root=root)
     revision = next_revision(root, names.plural, named_by_entity=named_by_entity)
-    planned = render_entity(names, specs, ownership=ownership, revision=revision, templates=templates)
+    planned = formatted(root, render_entity(names, specs, ownership=ownership, revision=revision, root=root))
     for path in planned:
         if (root / path).exists():
             raise ScaffoldError(f"{path} already exists")
     return planned
 
 
-def refuse_clashes(
-    names: Names, specs: list[FieldSpec], *, ownership: Ownership, templates: Path = TEMPLATES
-) -> None:
+def refuse_clashes(names: Names, specs: list[FieldSpec], *, ownership: Ownership, root: Path = ROOT) -> None:
     """An entity's names must not meet a name the template itself uses in the same file: a
     `sessions` entity's class would be the `Session` the service imports, a `statuses` entity's
     variable fastapi's `status`. Nor may a field be the column that gives the row to its owner."""
@@ -77,7 +74,8 @@ def refuse_clashes(
         if spec.name == ownership.column:
             raise ScaffoldError(f"field {spec.name!r} is reserved: owned={ownership} adds that column")
     revision = Revision(id="", down_revision=None, filename="x.py")
-    probe = render_entity(_PROBE, specs, ownership=ownership, revision=revision, templates=templates)
+    # Unformatted, so a refusal needs no ruff (a generation checks its answers with none).
+    probe = render_entity(_PROBE, specs, ownership=ownership, revision=revision, root=root)
     # The plural first: it contains the singular.
     forms = {_PROBE.pascal: names.pascal, _PROBE.plural: names.plural, _PROBE.singular: names.singular}
     for path, text in sorted(probe.items()):
@@ -94,6 +92,8 @@ def refuse_clashes(
 
 
 def _identifiers(source: str) -> set[str]:
+    """The names the file defines or uses. An import counts through its uses: one the file does not
+    use is one ruff drops from what is written."""
     found = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Name):
@@ -102,6 +102,4 @@ def _identifiers(source: str) -> set[str]:
             found.add(node.arg)
         elif isinstance(node, ast.FunctionDef | ast.ClassDef):
             found.add(node.name)
-        elif isinstance(node, ast.alias):
-            found.add(node.asname or node.name.split(".")[0])
     return found

@@ -1,16 +1,20 @@
 """Render an entity from the templates in `scaffold/templates`: its module, its tests, its revision.
 
-What comes out is already what the project's formatter would leave: imports sorted and only the
-used ones kept, long lines split the way ruff splits them. So a scaffold needs no tool after it
-writes, and `modules/items` is simply this rendering for the example's fields.
+Each template is written as the file it renders, over the field specs; laying it out is the
+project's own ruff's job, run on what they render (`formatted`): it sorts the imports (a template
+writes each where it reads best), drops any left unused, and splits the lines that grew too long.
+So `modules/items` is simply this rendering, formatted, for the example's fields.
 
-A project's entities are rendered from its own `scaffold/templates`: a part that a service was
-generated without has no template there (nor blocks in the others), so it is never rendered.
+A project's entities are rendered from its own `scaffold/templates`. What depends on a feature
+the service may not have (the admin site) is a boolean of the context, read from the project's
+folders; a template that renders to nothing for this entity (`admin.py` without an admin site)
+writes no file.
 """
 
-import ast
+import importlib.util
+import subprocess
 import sys
-from collections.abc import Sequence
+import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -19,36 +23,16 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from core.naming import table_name
 from scaffold.fields import FieldSpec, python_string
 from scaffold.migration import VERSIONS, Revision, migration
-from scaffold.names import Names
+from scaffold.names import Names, ScaffoldError
 from scaffold.ownership import Ownership
 
-TEMPLATES = Path(__file__).parent / "templates"
-LINE_LENGTH = 110  # [tool.ruff] line-length
-FIRST_PARTY = ("core", "modules", "tests")  # [tool.ruff.lint.isort] known-first-party
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = Path("scaffold", "templates")
 
 
-def wrap(
-    head: str,
-    items: Sequence[str],
-    tail: str = "",
-    *,
-    indent: int = 0,
-    brackets: str = "()",
-    tuple: bool = False,
-    margin: int = 0,
-) -> str:
-    """`head(a, b)tail` when it fits on the line; otherwise one item a line and a trailing comma,
-    the form ruff's formatter keeps as it is. `indent` is where the template puts the first line,
-    `margin` what follows it there (1 for an item of a call split one item a line: its comma);
-    `tuple` writes a one-item tuple as `(a,)`."""
-    pad = " " * indent
-    opening, closing = brackets[0], brackets[1]
-    comma = "," if tuple and len(items) == 1 else ""
-    one_line = f"{head}{opening}{', '.join(items)}{comma}{closing}{tail}"
-    if indent + len(one_line) + margin <= LINE_LENGTH:
-        return one_line
-    inner = "".join(f"{pad}    {item},\n" for item in items)
-    return f"{head}{opening}\n{inner}{pad}{closing}{tail}"
+def has_admin(root: Path) -> bool:
+    """Whether the project serves /admin, which lists every entity that brings its views."""
+    return (root / "modules" / "admin").is_dir() or (root / "core" / "admin").is_dir()
 
 
 def render_entity(
@@ -57,41 +41,34 @@ def render_entity(
     *,
     ownership: Ownership,
     revision: Revision,
-    templates: Path = TEMPLATES,
+    root: Path = ROOT,
 ) -> dict[Path, str]:
-    """Every file of the entity, relative to the project root, with its content, rendered from
-    `templates` (the project's own; these by default)."""
-    sorts = ["created_at", *(spec.name for spec in specs if spec.sortable)]
-    refs = [spec for spec in specs if spec.kind == "ref"]
-    scope = ownership.column
+    """Every file of the entity, relative to the project root, with its content as the templates
+    of the project at `root` render it (not yet formatted: see `formatted`)."""
     context = {
         "names": names,
         "fields": specs,
         "ownership": ownership,
-        # Which of the templates' branches: each row an account's, or reference data.
+        # Which of the templates' branches: each row an account's, an organization's (spelled
+        # by its owners' table: a service without organizations has no such ownership), or
+        # reference data.
         "owned": ownership is Ownership.USER,
-        # <organizations>
-        "in_organization": ownership is Ownership.ORGANIZATION,
-        # </organizations>
-        # The column that gives a row to its owner (None for reference data), and their table.
-        "scope": scope,
-        "owners": ownership.owners,
+        "in_organization": ownership.owners == "organizations",
+        # The column that gives a row to its owner (None for reference data).
+        "scope": ownership.column,
         "table": names.plural,
         # An irregular plural (`people`) is not what the Table base derives (`persons`).
         "explicit_table": table_name(names.pascal) != names.plural,
         "kinds": {spec.kind for spec in specs},
         "search": next((spec for spec in specs if spec.searchable), None),
         "filters": [spec for spec in specs if spec.filterable],
-        "sorts": sorts,
+        "sorts": ["created_at", *(spec.name for spec in specs if spec.sortable)],
         "unique": [spec for spec in specs if spec.unique],
-        "refs": refs,
-        "ref_pairs": [f"{python_string(spec.name)}: {python_string(str(spec.target))}" for spec in refs],
-        "table_args": [
-            *(f'UniqueConstraint("{spec.name}", "{scope}")' for spec in specs if spec.unique),
-            f'Index("ix_{names.plural}_{scope}_created_at", "{scope}", "created_at")',
-        ],
+        "refs": [spec for spec in specs if spec.kind == "ref"],
         "revision": revision,
+        "admin": has_admin(root),
     }
+    templates = root / TEMPLATES
     environment = _environment(templates)
     module, tests = Path("modules", names.plural), Path("tests", names.plural)
     outputs = {
@@ -99,17 +76,43 @@ def render_entity(
         tests / f"test_{names.plural}.py": "tests/test_entity.py.jinja",
         VERSIONS / revision.filename: "migration.py.jinja",
     }
-    return {
-        path: tidy_imports(environment.get_template(template).render(context))
-        for path, template in outputs.items()
-    }
+    rendered = {path: environment.get_template(name).render(context) for path, name in outputs.items()}
+    return {path: text for path, text in rendered.items() if text.strip()}
+
+
+def formatted(root: Path, files: dict[Path, str]) -> dict[Path, str]:
+    """The files as the project's ruff leaves them, under the project's settings: imports sorted
+    and the unused ones dropped, then formatted. Ruff is a dev dependency of every service, so it
+    is in the interpreter that runs `make entity`."""
+    if importlib.util.find_spec("ruff") is None:
+        raise ScaffoldError(f"ruff is not installed for {sys.executable}: run make install first")
+    settings = str(root.resolve() / "pyproject.toml")
+    with tempfile.TemporaryDirectory() as folder:
+        # Laid out as in the project, so its settings apply as they would there: the revision,
+        # in migrations/versions, is left as Alembic's own are (`extend-exclude`).
+        for path, text in files.items():
+            (Path(folder) / path).parent.mkdir(parents=True, exist_ok=True)
+            (Path(folder) / path).write_text(text)
+        for command in (["check", "--fix", "--select", "I,F401"], ["format"]):
+            options = ["--quiet", "--no-cache", "--force-exclude", "--config", settings]
+            result = subprocess.run(  # noqa: S603 (this interpreter's ruff, on files written here)
+                [sys.executable, "-m", "ruff", *command, *options, *map(str, files)],
+                cwd=folder,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if result.returncode != 0:
+                first = (result.stdout + result.stderr).strip().splitlines()[:1]
+                raise ScaffoldError(f"ruff {command[0]} refused the rendering: {''.join(first)}")
+        return {path: (Path(folder) / path).read_text() for path in files}
 
 
 def _module_files(templates: Path) -> list[str]:
     return sorted(path.name.removesuffix(".jinja") for path in (templates / "module").glob("*.py.jinja"))
 
 
-@cache  # compiling the templates is most of a scaffold's time: once a process
+@cache  # compiling the templates is most of a render's time: once a process
 def _environment(templates: Path) -> Environment:
     environment = Environment(
         loader=FileSystemLoader(templates),
@@ -119,78 +122,6 @@ def _environment(templates: Path) -> Environment:
         lstrip_blocks=True,
         autoescape=False,  # noqa: S701 (Python source, not HTML)
     )
-    environment.globals["wrap"] = wrap
     environment.filters["python_string"] = python_string
     environment.filters["migration"] = migration
     return environment
-
-
-def tidy_imports(source: str) -> str:
-    """Keep the imports the file uses, sorted as ruff's isort sorts them.
-
-    A template lists every import it may need; which are used depends on the fields.
-    """
-    tree = ast.parse(source)
-    statements = tree.body
-    start = 1 if statements and _is_docstring(statements[0]) else 0
-    end = start
-    while end < len(statements) and isinstance(statements[end], ast.Import | ast.ImportFrom):
-        end += 1
-    if end == start:
-        return source
-    lines = source.splitlines(keepends=True)
-    head = "".join(lines[: statements[start].lineno - 1])
-    body = "".join(lines[statements[end - 1].end_lineno or 0 :])
-    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
-    sections: dict[int, tuple[set[str], dict[str, set[str]]]] = {
-        0: (set(), {}),
-        1: (set(), {}),
-        2: (set(), {}),
-    }
-    for statement in statements[start:end]:
-        if isinstance(statement, ast.Import):
-            for alias in statement.names:
-                bound = alias.asname or alias.name.split(".")[0]
-                if bound in used:
-                    text = f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
-                    sections[_section(alias.name)][0].add(text)
-        elif isinstance(statement, ast.ImportFrom):
-            module = statement.module or ""
-            for alias in statement.names:
-                if (alias.asname or alias.name) in used:
-                    name = alias.name + (f" as {alias.asname}" if alias.asname else "")
-                    sections[_section(module)][1].setdefault(module, set()).add(name)
-    blocks = []
-    for straight, froms in sections.values():
-        block = sorted(straight, key=str.lower)
-        for module in sorted(froms, key=str.lower):
-            names = sorted(froms[module], key=_name_order)
-            block.append(wrap(f"from {module} import ", names, brackets="()"))
-        block = [_unparenthesised(line) for line in block]
-        if block:
-            blocks.append("\n".join(block) + "\n")
-    return head + "\n".join(blocks) + body
-
-
-def _unparenthesised(line: str) -> str:
-    # `from x import (a, b)` on one line is written without the parentheses.
-    if "\n" not in line and line.startswith("from ") and line.endswith(")"):
-        return line.replace(" import (", " import ", 1)[:-1]
-    return line
-
-
-def _section(module: str) -> int:
-    top = module.split(".")[0]
-    if top in FIRST_PARTY:
-        return 2
-    return 0 if top in sys.stdlib_module_names else 1
-
-
-def _name_order(name: str) -> tuple[int, str]:
-    # Constants, then classes, then everything else; each ignoring case.
-    kind = 0 if name.isupper() and len(name) > 1 else 1 if name[0].isupper() else 2
-    return kind, name.lower()
-
-
-def _is_docstring(statement: ast.stmt) -> bool:
-    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)

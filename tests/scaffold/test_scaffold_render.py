@@ -1,4 +1,5 @@
-"""What the entity template writes is already formatted, with no formatter on the machine."""
+"""What the entity template writes is laid out by the project's own ruff; without ruff the scaffold
+refuses in one line, having written nothing."""
 
 import os
 import subprocess
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scaffold.helpers import child_env, copy_project, run_tool
+from tests.scaffold.helpers import child_env, copy_project, files_of, run, run_tool
 
 # Every field type, every modifier and every kind of reference at least once.
 ALL_FIELDS = (
@@ -21,14 +22,20 @@ ALL_FIELDS = (
 
 def without_tools(tmp_path: Path) -> tuple[str, dict[str, str]]:
     """An interpreter in a folder of its own, with this run's packages but no ruff beside it or
-    on PATH: what cookiecutter's own environment looks like to the scaffold."""
+    on PATH, nor importable: a machine where `make install` has not run."""
     home = tmp_path / "bare"
     home.mkdir()
     python = home / "python"
     python.symlink_to(
         Path(sys.base_prefix) / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
     )
-    env = {**child_env(), "PATH": "/usr/bin:/bin", "PYTHONPATH": sysconfig.get_paths()["purelib"]}
+    # This run's packages, less ruff's (its folder and its dist-info).
+    packages = tmp_path / "packages"
+    packages.mkdir()
+    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
+        if entry.name.split("-")[0] != "ruff":
+            (packages / entry.name).symlink_to(entry)
+    env = {**child_env(), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(packages)}
     env.pop("VIRTUAL_ENV", None)
     return str(python), env
 
@@ -40,32 +47,40 @@ def without_tools(tmp_path: Path) -> tuple[str, dict[str, str]]:
         ("sample_people", ["--singular", "sample_person", "--owned", "no", "--fields", ALL_FIELDS]),
     ],
 )
-def test_what_it_writes_needs_no_formatter(tmp_path: Path, name: str, args: list[str]):
+def test_what_it_writes_passes_the_projects_lint(tmp_path: Path, name: str, args: list[str]):
+    project = copy_project(tmp_path / "project")
+    written = [
+        line.removeprefix("write ")
+        for line in run(project, "-m", "scaffold", "add", name, *args).stdout.splitlines()
+        if line.startswith("write ")
+    ]
+    python_files = [path for path in written if path.endswith(".py") and not path.startswith("migrations")]
+    run_tool(project, "ruff", "check", "--no-cache", *python_files)
+    run_tool(project, "ruff", "format", "--check", "--no-cache", *python_files)
+
+
+def test_without_ruff_it_refuses_in_one_line(tmp_path: Path):
     project = copy_project(tmp_path / "project")
     python, env = without_tools(tmp_path)
     probe = subprocess.run(
-        [python, "-c", "import shutil, sys, jinja2; print(shutil.which('ruff'), sys.executable)"],
+        [python, "-c", "import importlib.util, jinja2; print(importlib.util.find_spec('ruff'))"],
         env=env,
         capture_output=True,
         text=True,
         check=True,
     )
-    assert probe.stdout.split()[0] == "None"
-    assert not (Path(probe.stdout.split()[1]).parent / "ruff").exists()
+    assert probe.stdout.strip() == "None"
+    before = files_of(project)
 
     result = subprocess.run(
-        [python, "-m", "scaffold", "add", name, *args],
+        [python, "-m", "scaffold", "add", "sample_notes"],
         cwd=project,
         env={**env, "PYTHONPATH": f"{project}{os.pathsep}{env['PYTHONPATH']}"},
         capture_output=True,
         text=True,
         check=False,
     )
-    assert result.returncode == 0, result.stderr
-    assert result.stderr == ""
-    written = [
-        line.removeprefix("write ") for line in result.stdout.splitlines() if line.startswith("write ")
-    ]
-    python_files = [path for path in written if path.endswith(".py") and not path.startswith("migrations")]
-    run_tool(project, "ruff", "check", "--no-cache", *python_files)
-    run_tool(project, "ruff", "format", "--check", "--no-cache", *python_files)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert result.stderr == f"scaffold: error: ruff is not installed for {python}: run make install first\n"
+    assert files_of(project) == before
