@@ -7,6 +7,8 @@ Only the README's title is a template of its own (`{{cookiecutter.project_slug}}
 """
 
 import fnmatch
+import importlib
+import importlib.util
 import json
 import keyword
 import os
@@ -15,6 +17,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +65,6 @@ ADMIN_PATHS = (
 )
 ADMIN_BLOCKS = {
     "pyproject.toml": "#",
-    "scaffold/templates/tests/test_entity.py.jinja": "{#",
 }
 ADMIN_PACKAGES = ("sqladmin", "WTForms", "itsdangerous", "greenlet")
 # Organizations (answer tenancy=user drops them): the module, its tests and revision, core's
@@ -530,11 +532,47 @@ def init_git(project: Path, answers: dict[str, Any]) -> str:
     return "git: made a repository with a first commit of everything generated (MODULITH_NO_GIT=1 skips this)"
 
 
+def provide_ruff(project: Path, folder: Path) -> None:
+    """The project's own ruff, for the scaffold to lay out what it renders, as `make entity` does
+    with the one in .venv. cookiecutter runs this hook with whatever Python it was installed in,
+    which rarely has ruff: then the lock's pin is installed into `folder`, for this run only."""
+    if importlib.util.find_spec("ruff") is not None:
+        return
+    pin = next(
+        line for line in (project / "requirements.lock").read_text().splitlines() if line.startswith("ruff==")
+    )
+    installed = subprocess.run(  # noqa: S603 (this interpreter's pip, the lock's pin)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--target",
+            str(folder),
+            pin,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if installed.returncode != 0:
+        reason = (installed.stderr.strip().splitlines() or ["no message"])[-1]
+        raise SystemExit(f"error: could not install {pin} to lay out the entities ({reason})")
+    # Seen by this process's check and by the `python -m ruff` the scaffold runs.
+    sys.path.insert(0, str(folder))
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")]))
+    importlib.invalidate_caches()
+
+
 def generate(*, project: Path, template_root: Path, answers: dict[str, Any]) -> None:
     copy_root(template_root, project)
     derive(project, answers)
     write_env(project)
-    add_entities(project, entities(answers))
+    with tempfile.TemporaryDirectory() as folder:
+        provide_ruff(project, Path(folder))
+        add_entities(project, entities(answers))
     project_readme(project, template_root, answers)
     note = write_cruft_state(project, template_root, answers)
     if note:

@@ -8,9 +8,7 @@ from scaffold.names import ScaffoldError
 class Ownership(StrEnum):
     USER = "yes"
     NONE = "no"
-    # <organizations>  (hooks/generate.py drops these blocks from a service generated with tenancy=user)
     ORGANIZATION = "org"
-    # </organizations>
 
     @property
     def meaning(self) -> str:
@@ -39,13 +37,9 @@ class Ownership(StrEnum):
 _MEANINGS = {
     Ownership.USER: "each row is one account's (the default)",
     Ownership.NONE: "reference data, which every user reads and superusers write",
-    # <organizations>
     Ownership.ORGANIZATION: "each row is one organization's, its members' roles say who may do what",
-    # </organizations>
 }
 _SCOPES = {
     Ownership.USER: ("owner_id", "users"),
-    # <organizations>
     Ownership.ORGANIZATION: ("organization_id", "organizations"),
-    # </organizations>
 }
