@@ -18,7 +18,7 @@ from core.jobs.runner import InProcessRunner
 from core.logging import configure_logging
 from core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from core.naming import singular
-from core.openapi import add_text_rules
+from core.openapi import add_sign_in, add_text_rules
 from core.ratelimit import build_limiter, rate_limit
 
 
@@ -81,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.DOCS_ENABLED:
         add_docs(app)
         add_text_rules(app)
+        if (sign_in := discovery.sign_in_url()) is not None:
+            add_sign_in(app, sign_in)
     # Request-time dependencies (`SettingsDep`) read these settings, not the process-wide ones.
     app.state.settings = settings
     app.state.engine = engine

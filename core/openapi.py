@@ -11,6 +11,9 @@ client generated from it (or a fuzzer) could send what the server refuses:
   refuses though `format: email` allows it, stated as a `pattern` beside the format.
 
 Strings of a fixed form (an enum, a uuid, a date) already exclude both and are left alone.
+
+It also names the route that issues access tokens, which a module declares (`Manifest.sign_in`),
+as the OAuth2 scheme's token URL: core's bearer (`core.access`) cannot know it.
 """
 
 from collections.abc import Callable, Iterator
@@ -39,8 +42,8 @@ EMAIL_PATTERN = (
 def _state_text_rules(schema: Any, components: dict[str, Any], seen: set[str]) -> None:
     """Add the patterns to every string of a request's schema, following references once each."""
     if isinstance(schema, list):
-        for item in schema:
-            _state_text_rules(item, components, seen)
+        for element in schema:
+            _state_text_rules(element, components, seen)
         return
     if not isinstance(schema, dict):
         return
@@ -82,6 +85,27 @@ def state_text_rules(document: dict[str, Any]) -> dict[str, Any]:
     for schema in _request_schemas(document):
         _state_text_rules(schema, components, seen)
     return document
+
+
+def name_sign_in(document: dict[str, Any], url: str) -> dict[str, Any]:
+    """The OpenAPI document with every OAuth2 password flow's token URL set to `url`."""
+    for scheme in document.get("components", {}).get("securitySchemes", {}).values():
+        password = scheme.get("flows", {}).get("password")
+        if password is not None:
+            password["tokenUrl"] = url
+    return document
+
+
+def add_sign_in(app: FastAPI, url: str) -> None:
+    """Have the app's `/openapi.json` give `url` as where access tokens are issued."""
+    build: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = name_sign_in(build(), url)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def add_text_rules(app: FastAPI) -> None:

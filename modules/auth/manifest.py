@@ -7,6 +7,7 @@ from modules.auth.router import router
 
 manifest = Manifest(
     router=router,
+    sign_in="/login",
     jobs=(reset_link,),
     listeners=(end_sign_ins_after_a_password_change, end_sign_ins_of_a_deactivated_account),
 )

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from sqlmodel import Session
 
 from core.admin import AdminView, Operator, ReferenceFilter, row_action
-from core.tenancy import Member
 from modules.organizations import service
 from modules.organizations.models import Invitation, Membership, Organization
 from modules.organizations.permissions import Role
+from modules.organizations.tenancy import Member
 
 
 class OrganizationAdmin(AdminView, model=Organization):

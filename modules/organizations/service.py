@@ -28,11 +28,11 @@ from core.jobs import enqueue
 from core.mail import Mail, enqueue_mail, frontend_link
 from core.schemas import PageParams
 from core.security import ExpiredTokenError, InvalidTokenError, TokenType, create_token, decode_token
-from core.tenancy import NO_ORGANIZATION, NOT_ALLOWED, Member
 from modules.organizations.events import MemberRemoved
 from modules.organizations.models import Invitation, Membership, Organization
 from modules.organizations.permissions import Permission, Role
 from modules.organizations.schemas import InvitationCreate, OrganizationCreate, OrganizationUpdate
+from modules.organizations.tenancy import NO_ORGANIZATION, NOT_ALLOWED, Member
 from modules.users.api import User
 
 NO_MEMBER = "Member not found"
