@@ -6,10 +6,11 @@ from sqlmodel import Session, col, select
 
 from core.config import Settings
 from core.db import utcnow
-from core.errors import ConflictError, ErrorCode, ServiceError
+from core.errors import ConflictError, ServiceError
 from core.events import publish
 from core.schemas import PageParams
 from core.security import hash_password, verify_password
+from modules.users.errors import UsersErrorCode
 from modules.users.events import (
     UserDeactivated,
     UserDeleted,
@@ -123,7 +124,7 @@ def change_password(
 ) -> None:
     """Set a new password; every session started before now stops working."""
     if not verify_password(current_password, user.hashed_password, rounds=rounds):
-        raise ServiceError("Current password is incorrect", code=ErrorCode.WRONG_PASSWORD)
+        raise ServiceError("Current password is incorrect", code=UsersErrorCode.WRONG_PASSWORD)
     _set_password(session, user, new_password, rounds=rounds)
     _save(session, user)
 
