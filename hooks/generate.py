@@ -69,13 +69,13 @@ ADMIN_BLOCKS = {
     "scaffold/templates/tests/test_entity.py.jinja": "{#",
 }
 ADMIN_PACKAGES = ("sqladmin", "WTForms", "itsdangerous", "greenlet")
-# Organizations (answer tenancy=user drops them): the module, its tests and revision, core's
-# half of it, the scaffold's test of owned=org, and every `<organizations>` block, wherever
-# it is (`# <organizations>` in code, `{# <organizations> #}` in the entity template).
+# Organizations (answer tenancy=user drops them): the module, its tests and revision, its
+# paragraph of .env.example, the scaffold's test of owned=org, and every `<organizations>` block
+# left in tests and templates (`# <organizations>` in code, `{# <organizations> #}` in the entity
+# template). core/ and modules/ have none: a module is a folder, and core names none.
 ORGANIZATION_PATHS = (
     "modules/organizations",
     "tests/organizations",
-    "core/tenancy.py",
     "tests/scaffold/test_scaffold_organizations.py",
 )
 ORGANIZATION_REVISIONS = "migrations/versions/*organizations*.py"
@@ -294,6 +294,8 @@ def drop_organizations(project: Path) -> None:
         path.unlink(missing_ok=True)
     for revision in project.glob(ORGANIZATION_REVISIONS):
         rechain(project, revision)
+    env_example = project / ".env.example"
+    env_example.write_text(_without_env_paragraph(env_example.read_text(), "organizations"))
     for path in sorted(project.rglob("*")):
         if ".git" in path.relative_to(project).parts or not path.is_file() or path.suffix == ".png":
             continue
@@ -313,6 +315,15 @@ def _without_block(text: str, name: str, comment: str, *, where: str) -> str:
     )
     if not pattern.search(text):
         raise SystemExit(f"error: template out of date: no {name!r} block in {where}")
+    return pattern.sub("", text)
+
+
+def _without_env_paragraph(text: str, module: str) -> str:
+    """.env.example without a module's paragraph: from its `# --- <module> (...) ---` line to the
+    blank line after it, which goes too."""
+    pattern = re.compile(rf"^# --- {re.escape(module)} \(.*?(?:\n\n|\Z)", re.MULTILINE | re.DOTALL)
+    if not pattern.search(text):
+        raise SystemExit(f"error: template out of date: no {module!r} paragraph in .env.example")
     return pattern.sub("", text)
 
 

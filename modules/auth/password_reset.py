@@ -20,6 +20,7 @@ from core.errors import ErrorCode, ServiceError
 from core.jobs import JobContext, enqueue
 from core.mail import Mail, frontend_link, send_for_job
 from core.security import TokenType, create_token
+from modules.auth.settings import AuthSettings
 from modules.users.api import User, get_user_by_email, reset_password, user_from_link
 
 INVALID_LINK = "Invalid password reset token"
@@ -35,7 +36,7 @@ def _fingerprint(user: User, secret: str) -> str:
 
 
 def reset_mail(*, user: User, settings: Settings) -> Mail:
-    minutes = settings.PASSWORD_RESET_TOKEN_EXPIRE_MINUTES
+    minutes = settings.section(AuthSettings).PASSWORD_RESET_TOKEN_EXPIRE_MINUTES
     token, expires_at = create_token(
         subject=str(user.id),
         token_type=TokenType.RESET_PASSWORD,

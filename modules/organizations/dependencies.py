@@ -8,6 +8,7 @@ from modules.organizations import tenancy
 from modules.organizations.models import Invitation
 from modules.organizations.permissions import Permission
 from modules.organizations.schemas import InvitationQuery
+from modules.organizations.settings import OrganizationsSettings
 from modules.organizations.tenancy import AnyMember, Member, require
 
 # The caller in the organization the path names: any member (a superuser too), or one whose role
@@ -21,8 +22,15 @@ Inviter = Annotated[Member, require(Permission.MEMBERS_INVITE)]
 async def spend_invitation_budgets(inviter: Inviter, request: Request) -> Member:
     """Each invitation mails an address its sender chose: it spends the inviter's budget, wherever
     they invite (so making organizations adds none), and the organization's, whoever invites."""
-    await ratelimit.spend(request, "invitations_per_inviter", key=str(inviter.user_id))
-    await ratelimit.spend(request, "invitations_per_organization", key=str(inviter.organization_id))
+    await ratelimit.spend(
+        request, "invitations_per_inviter", key=str(inviter.user_id), section=OrganizationsSettings
+    )
+    await ratelimit.spend(
+        request,
+        "invitations_per_organization",
+        key=str(inviter.organization_id),
+        section=OrganizationsSettings,
+    )
     return inviter
 
 

@@ -20,6 +20,7 @@ from modules.users.events import (
 )
 from modules.users.models import User
 from modules.users.schemas import UserCreate, UserRegister, UserUpdate, UserUpdateMe
+from modules.users.settings import UsersSettings
 
 EMAIL_TAKEN = "A user with this email already exists"
 
@@ -171,14 +172,15 @@ def list_users(*, session: Session, params: PageParams) -> tuple[list[User], int
 
 def ensure_first_superuser(*, session: Session, settings: Settings) -> User | None:
     """Create the configured first superuser once; later runs leave the account alone."""
-    if settings.FIRST_SUPERUSER_EMAIL is None or settings.FIRST_SUPERUSER_PASSWORD is None:
+    first = settings.section(UsersSettings)
+    if first.FIRST_SUPERUSER_EMAIL is None or first.FIRST_SUPERUSER_PASSWORD is None:
         return None
-    existing = get_user_by_email(session=session, email=settings.FIRST_SUPERUSER_EMAIL)
+    existing = get_user_by_email(session=session, email=first.FIRST_SUPERUSER_EMAIL)
     if existing is not None:
         return existing
     user_in = UserCreate(
-        email=settings.FIRST_SUPERUSER_EMAIL,
-        password=settings.FIRST_SUPERUSER_PASSWORD.get_secret_value(),
+        email=first.FIRST_SUPERUSER_EMAIL,
+        password=first.FIRST_SUPERUSER_PASSWORD.get_secret_value(),
         is_superuser=True,
     )
     return create_user(session=session, user_in=user_in, rounds=settings.BCRYPT_ROUNDS)

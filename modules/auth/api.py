@@ -1,0 +1,11 @@
+"""What other modules may use of the auth module; the rest of the folder is its own.
+
+Its settings (`AuthSettings`: the login rate limit a sign-in elsewhere spends too, say) and the
+count of refused sign-ins (`login_failed`), for a module that signs people in by other means
+(an operators' site) and must be counted and limited as the API's login is.
+"""
+
+from modules.auth.metrics import login_failed
+from modules.auth.settings import AuthSettings
+
+__all__ = ["AuthSettings", "login_failed"]
