@@ -23,8 +23,8 @@ from core.ratelimit import build_limiter, rate_limit
 
 
 def operation_id(route: APIRoute, rows: str | None = None) -> str:
-    """`items-list` rather than `list_items_api_v1_items_get`, for client generators. A route
-    named for its module's rows (`create_item`, `read_person`) is named by its verb alone;
+    """`orders-list` rather than `list_orders_api_v1_orders_get`, for client generators. A route
+    named for its module's rows (`create_order`, `read_person`) is named by its verb alone;
     `rows` is their singular where the plural is irregular (`people`)."""
     tag = str(route.tags[0]) if route.tags else "api"
     module = tag.replace("-", "_")

@@ -91,8 +91,8 @@ def _not_found(model: type[SQLModel]) -> str:
 @dataclass(frozen=True)
 class Scope:
     """Whose rows a route reaches: the column that gives a row to someone, and how the caller is
-    held to one value of it. A module that owns the concept makes its scope (the users module,
-    rows of an owner; the organizations module, rows of an organization) and an entity loads its
+    held to one value of it. The module that owns the concept makes the scope (the accounts'
+    module, the rows of an owner; a teams module, the rows of a team) and an entity loads its
     rows with it (`scoped`, `scoped_list`), in the statement that reads the caller's standing."""
 
     # The row's column that says whose it is: `owner_id`.
