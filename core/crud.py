@@ -170,13 +170,16 @@ def _value(scope: Scope | None, claims: access.Claims, path: dict[str, uuid.UUID
     return claims.user_id if scope is None or scope.parameter is None else path[scope.parameter]
 
 
-def _reaches_all(
+def _held_to(
     scope: Scope | None, found: SARow[Any] | None, claims: access.Claims, value: uuid.UUID, method: str
-) -> bool:
-    """401 unless the caller is in good standing, then the scope's check."""
+) -> dict[str, uuid.UUID]:
+    """The column and value the caller's rows must hold (none: every row): 401 unless the caller
+    is in good standing, then what the scope's check answers."""
     superuser = access.check_standing(found, claims)
     assert found is not None
-    return scope is None or scope.check(found, superuser, value, method)
+    if scope is None or scope.check(found, superuser, value, method):
+        return {}
+    return {scope.column: value}
 
 
 def _one(model: type[Row], scope: Scope | None, *, account: bool = False) -> Any:
@@ -189,9 +192,9 @@ def _one(model: type[Row], scope: Scope | None, *, account: bool = False) -> Any
         value = _value(scope, claims, path)
         parameters = {"row_id": path.get(name), "caller": claims.user_id, SCOPE_VALUE: value}
         found = await access.read(request, _with_caller(model, scope), parameters)
-        reaches_all = _reaches_all(scope, found, claims, value, request.method)
+        held = _held_to(scope, found, claims, value, request.method)
         assert found is not None
-        if found.id is None or not (reaches_all or found._mapping[scope.column] == value):  # type: ignore[union-attr]
+        if found.id is None or any(found._mapping[column] != held[column] for column in held):
             raise NotFoundError(missing)
         return detached(model, found)
 
@@ -255,8 +258,7 @@ def _list_dependency(model: type[Row], query_type: type[ListQuery], search: Any,
         def work(connection: Connection) -> Listed:
             parameters = {"caller": claims.user_id, SCOPE_VALUE: value}
             found = connection.execute(_caller_alone(scope), parameters).first()
-            reaches_all = _reaches_all(scope, found, claims, value, request.method)
-            held = {} if reaches_all else {scope.column: value}  # type: ignore[union-attr]
+            held = _held_to(scope, found, claims, value, request.method)
             rows, total = _page(connection, model, query, scope=held, search=search)
             return Listed(rows, total, query)
 
