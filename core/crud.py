@@ -102,7 +102,7 @@ class Scope:
     # whether the caller is a superuser, the value and the request's method. It raises the
     # scope's own refusals (`errors`).
     check: Callable[[SARow[Any], bool, uuid.UUID, str], bool]
-    # The path parameter naming the value (`organization_id`); None: the caller's own id.
+    # The path parameter naming the value (`team_id`); None: the caller's own id.
     parameter: str | None = None
     # What the statement joins to the accounts table for `check` to read, and the columns that
     # adds, given the accounts table; the value is the bound parameter SCOPE_VALUE. Lookups by
