@@ -94,7 +94,8 @@ def fake_modules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     (package / "not_a_module.py").write_text("")
     (package / "with_router" / "__init__.py").write_text("")
     (package / "with_router" / "manifest.py").write_text(
-        "from fastapi import APIRouter\n\nfrom core.manifest import Manifest\n\nmanifest = Manifest(router=APIRouter())\n"
+        "from fastapi import APIRouter\n\nfrom core.manifest import Manifest\n\n"
+        "manifest = Manifest(router=APIRouter())\n"
     )
     (package / "models_only" / "__init__.py").write_text("")
     (package / "models_only" / "models.py").write_text("LOADED = True\n")
