@@ -26,6 +26,7 @@ from bench.run import database
 from bench.seed import migrate, seed
 from core import access, crud
 from modules.items.models import Item
+from modules.users.api import OWNED
 from modules.users.models import User
 
 ROUNDS, READS = 5, 2_000
@@ -48,8 +49,8 @@ def orm_one_statement(engine: Engine, caller: uuid.UUID, row: uuid.UUID) -> Any:
 
 
 def core_statement(engine: Engine, caller: uuid.UUID, row: uuid.UUID) -> Any:
-    """What `crud.owned` runs: one cached Core statement, then a detached instance."""
-    statement = crud._with_caller(Item)
+    """What `crud.scoped` runs: one cached Core statement, then a detached instance."""
+    statement = crud._with_caller(Item, OWNED)
     found = access.with_connection(
         engine, lambda c: c.execute(statement, {"caller": caller, "row_id": row}).first()
     )
@@ -77,7 +78,7 @@ def core_lambda(engine: Engine, caller: uuid.UUID, row: uuid.UUID) -> Any:
 ALTERNATIVES: dict[str, Callable[[Engine, uuid.UUID, uuid.UUID], Any]] = {
     "ORM: Session, get(User), get(Item), close": orm_two_gets,
     "ORM: one select(User, Item) joined": orm_one_statement,
-    "Core: crud.owned's statement, detached instance": core_statement,
+    "Core: crud.scoped's statement, detached instance": core_statement,
     "Core: the same as lambda_stmt": core_lambda,
 }
 
@@ -94,7 +95,7 @@ def cpu_per_call(call: Callable[[], Any], count: int) -> float:
 
 
 def trip_cost(engine: Engine, caller: uuid.UUID, row: uuid.UUID, *, trips: int) -> float:
-    """CPU microseconds per read, 16 reads in flight, each `crud.owned`'s read in the threadpool
+    """CPU microseconds per read, 16 reads in flight, each `crud.scoped`'s read in the threadpool
     and `trips - 1` more trips that do nothing: the difference prices a trip under load."""
     in_flight = 16
 

@@ -3,13 +3,13 @@
 The access token is decoded on the event loop: a signature check is microseconds, not worth a
 trip to the threadpool. Whether its account may still act (it exists, it is active, and it has
 not signed out everywhere or changed its password since the token was issued) is read from the
-accounts table in the same statement that loads what the request is about: `crud.owned` joins
-it to the row, `CurrentCaller` reads it alone (`read`: on the loop too, on a SQLite file). So a
+accounts table in the same statement that loads what the request is about: `crud` joins it to
+the row, `CurrentCaller` reads it alone (`read`: on the loop too, on a SQLite file). So a
 deactivation, a password change or a sign-out everywhere stops the account's tokens on their
 very next request, at no cost of its own.
 
-core knows the accounts table by its name and the three columns it reads (the users module's
-`User` has them), as modules know each other's tables: by name, never by import.
+core names no accounts table: the module that keeps the accounts hands it in, as an `Accounts`
+in its manifest (`Manifest(caller=...)`), and core reads the columns that says.
 """
 
 import uuid
@@ -20,27 +20,43 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import Connection, Engine, Row, Select, bindparam, select
+from sqlalchemy import Connection, Engine, Row, Select, bindparam, inspect, select
 from sqlalchemy import Table as SATable
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 from starlette.concurrency import run_in_threadpool
 
-from core.config import API_PREFIX, SettingsDep
-from core.db import metadata
+from core.config import SettingsDep
 from core.errors import DatabaseUnavailableError, UnauthorizedError, raises
 from core.security import InvalidTokenError, TokenType, decode_token
 
-ACCOUNTS = "users"
 # The accounts' columns a caller's standing is read from, as the statements label them.
 ACTIVE, SUPERUSER, SIGNED_OUT_AT = "caller_is_active", "caller_is_superuser", "caller_signed_out_at"
 INVALID_TOKEN = "Invalid or expired token"
 
 T = TypeVar("T")
 
-# auto_error=False: a missing token gets the same 401 shape as a bad one. The login route is the
-# auth module's, at the path discovery mounts it on.
-bearer = OAuth2PasswordBearer(tokenUrl=f"{API_PREFIX}/auth/login", auto_error=False)
+# auto_error=False: a missing token gets the same 401 shape as a bad one. The route that issues
+# tokens is a module's: `/openapi.json` names the one a manifest declares (`Manifest.sign_in`,
+# `core.openapi`), in place of this placeholder.
+SIGN_IN_PLACEHOLDER = "sign-in"
+bearer = OAuth2PasswordBearer(tokenUrl=SIGN_IN_PLACEHOLDER, auto_error=False)
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """The table whose rows are the callers, and the columns their standing is read from: what
+    the module that keeps the accounts hands core (`Manifest(caller=Accounts(...))`)."""
+
+    model: type[Any]  # a table model with an `id` primary key
+    active: str  # false: the account may not act
+    superuser: str  # true: the account reaches every row
+    signed_out_at: str  # a token issued before this moment is dead
+
+    def table(self) -> SATable:
+        table = inspect(self.model).local_table
+        assert isinstance(table, SATable)
+        return table
 
 
 @dataclass(frozen=True)
@@ -71,16 +87,25 @@ async def access_claims(
 AccessClaims = Annotated[Claims, Depends(access_claims)]
 
 
+@cache
+def the_accounts() -> Accounts:
+    """What the module keeping the accounts declared (its manifest's `caller`)."""
+    from core import discovery  # discovery reads the manifests, which name this module's types
+
+    return discovery.caller()
+
+
 def accounts() -> SATable:
-    return metadata().tables[ACCOUNTS]
+    return the_accounts().table()
 
 
 def standing(table: SATable) -> list[Any]:
     """The accounts' columns a caller's standing is read from, labelled apart from a row's own."""
+    declared = the_accounts()
     return [
-        table.c.is_active.label(ACTIVE),
-        table.c.is_superuser.label(SUPERUSER),
-        table.c.password_changed_at.label(SIGNED_OUT_AT),
+        table.c[declared.active].label(ACTIVE),
+        table.c[declared.superuser].label(SUPERUSER),
+        table.c[declared.signed_out_at].label(SIGNED_OUT_AT),
     ]
 
 

@@ -18,13 +18,13 @@ from core.jobs.runner import InProcessRunner
 from core.logging import configure_logging
 from core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from core.naming import singular
-from core.openapi import add_text_rules
+from core.openapi import add_sign_in, add_text_rules
 from core.ratelimit import build_limiter, rate_limit
 
 
 def operation_id(route: APIRoute, rows: str | None = None) -> str:
-    """`items-list` rather than `list_items_api_v1_items_get`, for client generators. A route
-    named for its module's rows (`create_item`, `read_person`) is named by its verb alone;
+    """`orders-list` rather than `list_orders_api_v1_orders_get`, for client generators. A route
+    named for its module's rows (`create_order`, `read_person`) is named by its verb alone;
     `rows` is their singular where the plural is irregular (`people`)."""
     tag = str(route.tags[0]) if route.tags else "api"
     module = tag.replace("-", "_")
@@ -84,6 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.DOCS_ENABLED:
         add_docs(app)
         add_text_rules(app)
+        if (sign_in := discovery.sign_in_url()) is not None:
+            add_sign_in(app, sign_in)
     # Request-time dependencies (`SettingsDep`) read these settings, not the process-wide ones.
     app.state.settings = settings
     app.state.engine = engine

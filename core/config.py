@@ -33,7 +33,7 @@ class ConfigurationError(SystemExit):
         super().__init__(f"Refusing to start: {reason}")
 
 
-# An empty value (`FIRST_SUPERUSER_EMAIL=`) means unset, as in .env.example.
+# An empty value (`SMTP_USER=`) means unset, as in .env.example.
 _SOURCES = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
 
@@ -53,8 +53,9 @@ S = TypeVar("S", bound=ModuleSettings)
 
 class Settings(BaseSettings):
     model_config = _SOURCES
-    # What this instance was built from (`Settings(_env_file=None, OPEN_REGISTRATION=False)`),
-    # so each module's section reads the same sources, and the values given for its fields.
+    # What this instance was built from (`Settings(_env_file=None, LOG_LEVEL="DEBUG")`, a module's
+    # settings among them), so each module's section reads the same sources, and the values
+    # given for its fields.
     _given: dict[str, Any] = PrivateAttr(default_factory=dict)
     _sections: dict[type[ModuleSettings], ModuleSettings] = PrivateAttr(default_factory=dict)
 
@@ -71,8 +72,6 @@ class Settings(BaseSettings):
 
     # Unset outside production means a random key per process (tokens die on restart).
     SECRET_KEY: SecretStr | None = None
-    ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=15, gt=0)
-    REFRESH_TOKEN_EXPIRE_DAYS: int = Field(default=7, gt=0)
     # bcrypt's work factor; tests lower it to keep the suite fast.
     BCRYPT_ROUNDS: int = Field(default=12, ge=4, le=31)
 
@@ -96,19 +95,12 @@ class Settings(BaseSettings):
     # own tests run on its slice (`make test module=orders`).
     MODULES: list[str] = []
 
-    OPEN_REGISTRATION: bool = True
-    FIRST_SUPERUSER_EMAIL: EmailStr | None = None
-    FIRST_SUPERUSER_PASSWORD: SecretStr | None = None
-
     CORS_ORIGINS: list[str] = []
     CORS_ALLOW_CREDENTIALS: bool = True
 
     RATE_LIMIT_ENABLED: bool = True
     RATE_LIMIT_STORAGE_URL: str = "memory://"
     RATE_LIMIT_DEFAULT: str = "120/minute"
-    RATE_LIMIT_LOGIN: str = "5/minute"
-    RATE_LIMIT_REGISTER: str = "5/minute"
-    RATE_LIMIT_REFRESH: str = "30/minute"
     # Proxies (addresses or networks) whose X-Forwarded-For names the client; from anyone else
     # the header is ignored, so a client cannot choose the address it is rate-limited as.
     TRUSTED_PROXIES: list[IPvAnyNetwork] = []
@@ -138,24 +130,8 @@ class Settings(BaseSettings):
     # Unset means JSON in production and readable console lines elsewhere.
     LOG_JSON: bool | None = None
 
-    # Account lifecycle: links sent by email point at pages of the frontend under this URL.
+    # Links sent by email (`core.mail`) point at pages of the frontend under this URL.
     FRONTEND_URL: str = "http://localhost:3000"
-    VERIFY_EMAIL_TOKEN_EXPIRE_HOURS: int = Field(default=48, gt=0)
-    PASSWORD_RESET_TOKEN_EXPIRE_MINUTES: int = Field(default=30, gt=0)
-    # <organizations>  (hooks/generate.py drops these blocks from a service generated with tenancy=user)
-    INVITATION_EXPIRE_HOURS: int = Field(default=72, gt=0)
-    # An invitation mails an address its sender chose: each inviting account, wherever it invites
-    # (however many organizations it makes), and each organization, whoever invites, has a budget.
-    RATE_LIMIT_INVITATIONS_PER_INVITER: str = "30/hour"
-    RATE_LIMIT_INVITATIONS_PER_ORGANIZATION: str = "60/hour"
-    # </organizations>
-    REQUIRE_VERIFIED_EMAIL: bool = False
-    # Each request endpoint sends mail to whatever address it is given: keep them scarce.
-    RATE_LIMIT_VERIFY: str = "5/hour"
-    RATE_LIMIT_PASSWORD_RESET: str = "5/hour"
-    # Changing one's address mails a link to it; changing one's password tries a current password.
-    RATE_LIMIT_EMAIL_CHANGE: str = "5/hour"
-    RATE_LIMIT_PASSWORD_CHANGE: str = "5/minute"
 
     # "console" logs each message; "smtp" sends it. Production refuses console unless
     # MAIL_CONSOLE_IN_PRODUCTION says the operator accepts mail in the log, and leaves its links'

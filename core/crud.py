@@ -6,12 +6,22 @@ declares a column once and its list filters, reference checks and conflict answe
 
 import inspect as signatures
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
-from sqlalchemy import ColumnElement, Connection, Select, UniqueConstraint, bindparam, func, inspect
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    FromClause,
+    Select,
+    UniqueConstraint,
+    bindparam,
+    func,
+    inspect,
+)
 from sqlalchemy import Row as SARow
 from sqlalchemy import Table as SATable
 from sqlalchemy import select as select_columns
@@ -36,16 +46,11 @@ from core.errors import (
 from core.naming import singular, snake_case
 from core.schemas import ListQuery, PageParams
 
-# The column that gives a row to one account; a table with it is "owned".
-OWNER = "owner_id"
-# The columns that give a row to someone: a reference from the row must stay with the same one,
-# and a unique value is unique per scope.
-SCOPES = frozenset({OWNER})
-# <organizations>  (hooks/generate.py drops these blocks from a service generated with tenancy=user)
-# The column that gives a row to an organization (core.tenancy reads the rows it scopes).
-ORGANIZATION = "organization_id"
-SCOPES |= {ORGANIZATION}
-# </organizations>
+# The columns that give a row to someone (`Scope.column`): a reference from the row must stay with
+# the same one, and a unique value is unique per scope. Each `Scope` made adds its own.
+SCOPES: set[str] = set()
+# The bound parameter a scope's join reads the value it is held to from (`Scope.join`).
+SCOPE_VALUE = "scope"
 # Query fields that shape the page; every other field of a list query is an equality filter.
 PAGING = frozenset({"limit", "offset", "sort", "q"})
 
@@ -84,22 +89,64 @@ def _not_found(model: type[SQLModel]) -> str:
     return f"{_prose(snake_case(model.__name__)).capitalize()} not found"  # the class: `people` is a person
 
 
-@cache
-def _with_caller(model: type[SQLModel]) -> Select[Any]:
-    """The row named by :row_id (or none: an outer join) beside the standing of the :caller."""
-    table = table_of(model)
+@dataclass(frozen=True)
+class Scope:
+    """Whose rows a route reaches: the column that gives a row to someone, and how the caller is
+    held to one value of it. The module that owns the concept makes the scope (the accounts'
+    module, the rows of an owner; a teams module, the rows of a team) and an entity loads its
+    rows with it (`scoped`, `scoped_list`), in the statement that reads the caller's standing."""
+
+    # The row's column that says whose it is: `owner_id`.
+    column: str
+    # Whether the caller reaches every row (True: a superuser, say) or only those whose `column`
+    # holds the value: given the statement's row (the caller's standing and `join`'s columns),
+    # whether the caller is a superuser, the value and the request's method. It raises the
+    # scope's own refusals (`errors`).
+    check: Callable[[SARow[Any], bool, uuid.UUID, str], bool]
+    # The path parameter naming the value (`team_id`); None: the caller's own id.
+    parameter: str | None = None
+    # What the statement joins to the accounts table for `check` to read, and the columns that
+    # adds, given the accounts table; the value is the bound parameter SCOPE_VALUE. Lookups by
+    # key only: the statement stays one index read per table.
+    join: Callable[[SATable], tuple[FromClause, list[ColumnElement[Any]]]] | None = None
+    errors: tuple[type[ServiceError], ...] = ()
+
+    def __post_init__(self) -> None:
+        SCOPES.add(self.column)
+
+
+def _joined(scope: Scope | None) -> tuple[SATable, FromClause, list[ColumnElement[Any]]]:
     accounts = access.accounts()
+    if scope is None or scope.join is None:
+        return accounts, accounts, []
+    selectable, columns = scope.join(accounts)
+    return accounts, selectable, columns
+
+
+@cache
+def _with_caller(model: type[SQLModel], scope: Scope | None) -> Select[Any]:
+    """The row named by :row_id (or none: an outer join) beside the standing of the :caller and
+    what the scope joins; the accounts' own rows are the caller's account itself."""
+    table = table_of(model)
+    accounts, selectable, columns = _joined(scope)
+    if table is not accounts:
+        selectable = selectable.outerjoin(table, table.c.id == bindparam("row_id"))
     return (
-        select_columns(*table.c, *access.standing(accounts))
-        .select_from(accounts)
-        .outerjoin(table, table.c.id == bindparam("row_id"))
+        select_columns(*table.c, *access.standing(accounts), *columns)
+        .select_from(selectable)
         .where(accounts.c.id == bindparam("caller"))
     )
 
 
-def _dependency(model: type[Row], load: Any, *more: tuple[str, Any], errors: tuple[Any, ...] = ()) -> Any:
-    """`Depends(load)`, `load` taking the row's id as the path names it."""
-    return _depends(load, {_row_id(model): uuid.UUID, **dict(more)}, NotFoundError, *errors)
+@cache
+def _caller_alone(scope: Scope | None) -> Select[Any]:
+    """The :caller's standing and what the scope joins, without a row."""
+    accounts, selectable, columns = _joined(scope)
+    return (
+        select_columns(*access.standing(accounts), *columns)
+        .select_from(selectable)
+        .where(accounts.c.id == bindparam("caller"))
+    )
 
 
 def _depends(load: Any, parameters: dict[str, Any], *errors: type[ServiceError]) -> Any:
@@ -119,84 +166,110 @@ def _depends(load: Any, parameters: dict[str, Any], *errors: type[ServiceError])
     return Depends(raises(*errors, DatabaseUnavailableError)(load))
 
 
-async def _read(
-    model: type[SQLModel], request: Request, claims: access.Claims, row_id: uuid.UUID
-) -> tuple[Any, bool]:
-    """The row (its id None when there is none) and whether the caller, in good standing, is a
-    superuser."""
-    parameters = {"row_id": row_id, "caller": claims.user_id}
-    found = await access.read(request, _with_caller(model), parameters)
-    superuser = access.check_standing(found, claims)  # 401 unless there is such a caller
-    return found, superuser
+def _value(scope: Scope | None, claims: access.Claims, path: dict[str, uuid.UUID]) -> uuid.UUID:
+    """The value of the scope's column the caller is held to."""
+    return claims.user_id if scope is None or scope.parameter is None else path[scope.parameter]
 
 
-def owned(model: type[Row]) -> Any:
-    """`OwnedItem = Annotated[Item, crud.owned(Item)]`: the caller's row that the path names
-    (`/{item_id}`); anyone's to a superuser. Someone else's is 404, as a missing one is, so nobody
-    learns that it exists. One statement reads it with the caller's standing (a caller signed
-    out since the token is 401), in one read (`access.read`)."""
+def _held_to(
+    scope: Scope | None, found: SARow[Any] | None, claims: access.Claims, value: uuid.UUID, method: str
+) -> dict[str, uuid.UUID]:
+    """The column and value the caller's rows must hold (none: every row): 401 unless the caller
+    is in good standing, then what the scope's check answers."""
+    superuser = access.check_standing(found, claims)
+    assert found is not None
+    if scope is None or scope.check(found, superuser, value, method):
+        return {}
+    return {scope.column: value}
+
+
+def _one(model: type[Row], scope: Scope | None, *, account: bool = False) -> Any:
+    """The one loader of a row with its caller: `Depends` of the row the path names (the caller's
+    account itself when `account`), read in one statement with the caller's standing and what
+    the scope joins. A row out of the caller's reach is 404, as a missing one is."""
     missing, name = _not_found(model), _row_id(model)
 
     async def load(request: Request, claims: access.Claims, **path: uuid.UUID) -> Row:
-        found, superuser = await _read(model, request, claims, path[name])
-        if found.id is None or not (superuser or getattr(found, OWNER) == claims.user_id):
+        value = _value(scope, claims, path)
+        parameters = {"row_id": path.get(name), "caller": claims.user_id, SCOPE_VALUE: value}
+        found = await access.read(request, _with_caller(model, scope), parameters)
+        held = _held_to(scope, found, claims, value, request.method)
+        assert found is not None
+        if found.id is None or any(found._mapping[column] != held[column] for column in held):
             raise NotFoundError(missing)
         return detached(model, found)
 
-    return _dependency(model, load)
+    parameters: dict[str, Any] = {} if account else {name: uuid.UUID}
+    if scope is not None and scope.parameter is not None:
+        parameters[scope.parameter] = uuid.UUID
+    errors = () if account else (NotFoundError,)
+    return _depends(load, parameters, *errors, *(scope.errors if scope else ()))
+
+
+def scoped(model: type[Row], scope: Scope) -> Any:
+    """`OwnedItem = Annotated[Item, crud.scoped(Item, OWNED)]`: the row the path names
+    (`/{item_id}`) if the scope lets the caller reach it. One out of reach is 404, as a missing
+    one is, so nobody learns that it exists. One statement reads it with the caller's standing
+    (a caller signed out since the token is 401) and what the scope reads, in one read
+    (`access.read`)."""
+    return _one(model, scope)
 
 
 def by_id(model: type[Row]) -> Any:
     """`TagById = Annotated[Tag, crud.by_id(Tag)]`: the row the path names, for any caller in good
     standing (reference data, which every signed-in user reads); 404 when there is none. One
     statement."""
-    missing, name = _not_found(model), _row_id(model)
+    return _one(model, None)
 
-    async def load(request: Request, claims: access.Claims, **path: uuid.UUID) -> Row:
-        found, _superuser = await _read(model, request, claims, path[name])
-        if found.id is None:
-            raise NotFoundError(missing)
-        return detached(model, found)
 
-    return _dependency(model, load)
+def caller_row(model: type[Row]) -> Any:
+    """`Annotated[Account, crud.caller_row(Account)]`: the caller's own account (`model` is the
+    accounts' table), in good standing. One statement reads the row and its standing."""
+    return _one(model, None, account=True)
 
 
 @dataclass(frozen=True)
 class Listed:
     """One page of rows (read-only records with the model's attributes), how many match in all,
-    and the query that asked: what `owned_list` and `listed` load for a list route."""
+    and the query that asked: what `scoped_list` and `listed` load for a list route."""
 
     rows: list[Any]
     total: int
     query: ListQuery
 
 
-def owned_list(model: type[Row], query: type[ListQuery], *, search: Any = None) -> Any:
-    """`ItemList = Annotated[crud.Listed, crud.owned_list(Item, ItemQuery, search=Item.title)]`:
-    a page of the caller's rows (everyone's to a superuser) and how many match (`_page`).
-    The caller's standing, the count and the page are three statements on one connection, in one
+def scoped_list(model: type[Row], query: type[ListQuery], scope: Scope, *, search: Any = None) -> Any:
+    """`ItemList = Annotated[crud.Listed, crud.scoped_list(Item, ItemQuery, OWNED, search=Item.title)]`:
+    a page of the rows the scope lets the caller reach, and how many match (`_page`). The
+    caller's standing, the count and the page are three statements on one connection, in one
     read (`access.on_connection`)."""
-    return _list_dependency(model, query, search, owned=True)
+    return _list_dependency(model, query, search, scope)
 
 
 def listed(model: type[Row], query: type[ListQuery], *, search: Any = None) -> Any:
     """`TagList = Annotated[crud.Listed, crud.listed(Tag, TagQuery, search=Tag.name)]`: a page of
-    every row, for any caller in good standing (reference data), read as `owned_list` reads."""
-    return _list_dependency(model, query, search, owned=False)
+    every row, for any caller in good standing (reference data), read as `scoped_list` reads."""
+    return _list_dependency(model, query, search, None)
 
 
-def _list_dependency(model: type[Row], query_type: type[ListQuery], search: Any, *, owned: bool) -> Any:
-    async def load(request: Request, claims: access.Claims, query: ListQuery) -> Listed:
+def _list_dependency(model: type[Row], query_type: type[ListQuery], search: Any, scope: Scope | None) -> Any:
+    async def load(request: Request, claims: access.Claims, query: ListQuery, **path: uuid.UUID) -> Listed:
+        value = _value(scope, claims, path)
+
         def work(connection: Connection) -> Listed:
-            standing = connection.execute(access.standing_of_caller(), {"caller": claims.user_id}).first()
-            superuser = access.check_standing(standing, claims)
-            scope = {OWNER: claims.user_id} if owned and not superuser else {}
-            rows, total = _page(connection, model, query, scope=scope, search=search)
+            parameters = {"caller": claims.user_id, SCOPE_VALUE: value}
+            found = connection.execute(_caller_alone(scope), parameters).first()
+            held = _held_to(scope, found, claims, value, request.method)
+            rows, total = _page(connection, model, query, scope=held, search=search)
             return Listed(rows, total, query)
 
         return await access.on_connection(request, work)
 
-    return _depends(load, {"query": Annotated[query_type, Query()]}, UnauthorizedError)
+    parameters: dict[str, Any] = {}
+    if scope is not None and scope.parameter is not None:
+        parameters[scope.parameter] = uuid.UUID
+    parameters["query"] = Annotated[query_type, Query()]
+    return _depends(load, parameters, UnauthorizedError, *(scope.errors if scope else ()))
 
 
 def _page(

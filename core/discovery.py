@@ -14,7 +14,8 @@ from types import ModuleType
 
 from fastapi import APIRouter
 
-from core.config import ModuleSettings, get_settings
+from core.access import Accounts
+from core.config import API_PREFIX, ModuleSettings, get_settings
 from core.manifest import Manifest, ManifestError
 from core.modulith.graph import ModuleMap
 
@@ -28,8 +29,8 @@ CORE_JOB_HANDLERS = ("core.mail",)
 class FeatureRouter:
     name: str
     router: APIRouter
-    # Where it is mounted under the API prefix: `/items`, or below the parent path its manifest
-    # names (`mounted_under`: rows that live in a parent, `/parents/{parent_id}/items`).
+    # Where it is mounted under the API prefix: `/<folder>`, or below the parent path its manifest
+    # names (`mounted_under`: rows that live in a parent, `/parents/{parent_id}/<folder>`).
     path: str
 
 
@@ -96,6 +97,23 @@ def import_job_handlers() -> None:
 def settings_sections() -> list[type[ModuleSettings]]:
     """Every module's settings class."""
     return [found.settings for found in manifests().values() if found.settings is not None]
+
+
+def caller() -> Accounts:
+    """The accounts callers sign in as, from the one manifest that declares them (`caller`)."""
+    declared = [(name, found.caller) for name, found in manifests().items() if found.caller is not None]
+    if len(declared) != 1:
+        names = ", ".join(name for name, _ in declared) or "none"
+        raise ManifestError("*", "caller", f"must be declared by one module, not by {names}")
+    return declared[0][1]
+
+
+def sign_in_url() -> str | None:
+    """Where access tokens are issued, from the manifest that declares it (`sign_in`)."""
+    for name, found in manifests().items():
+        if found.sign_in is not None:
+            return f"{API_PREFIX}{found.mounted_under}/{name}{found.sign_in}"
+    return None
 
 
 def routers() -> list[FeatureRouter]:

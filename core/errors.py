@@ -2,7 +2,8 @@
 that document them.
 
 Every error body is `{"detail": ..., "code": ...}`: `detail` as FastAPI writes it (prose, or a
-list of problems for a 422), `code` one of `ErrorCode`, stable for programs to branch on.
+list of problems for a 422), `code` one of `ErrorCode` or of a module's own codes
+(`error_codes`), stable for programs to branch on.
 """
 
 import math
@@ -36,7 +37,6 @@ class ErrorCode(StrEnum):
     LINK_INVALID = "link_invalid"
     LINK_EXPIRED = "link_expired"
     LINK_USED = "link_used"
-    WRONG_PASSWORD = "wrong_password"
     UNAUTHORIZED = "unauthorized"
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
@@ -49,6 +49,29 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     INTERNAL_ERROR = "internal_error"
     DATABASE_UNAVAILABLE = "database_unavailable"
+
+
+# The modules' own codes (`error_codes`), in the order they were declared.
+_MODULE_CODES: list[type[StrEnum]] = []
+Codes = TypeVar("Codes", bound=type[StrEnum])
+
+
+def error_codes(codes: Codes) -> Codes:
+    """`@error_codes class OrdersErrorCode(StrEnum): OUT_OF_STOCK = "out_of_stock"`: a module's own
+    codes for `ServiceError(..., code=...)`, listed in `/openapi.json`'s `ErrorCode` beside core's
+    (`core.openapi`). A value another module or core already has is refused when declared."""
+    taken = set(every_code()) & {code.value for code in codes}
+    if taken and codes not in _MODULE_CODES:
+        raise ValueError(f"{codes.__name__}: error codes {sorted(taken)} are already declared")
+    if codes not in _MODULE_CODES:
+        _MODULE_CODES.append(codes)
+    return codes
+
+
+def every_code() -> list[str]:
+    """Core's codes, then every module's."""
+    kinds: list[type[StrEnum]] = [ErrorCode, *_MODULE_CODES]
+    return [code.value for kind in kinds for code in kind]
 
 
 class Error(BaseModel):
@@ -81,10 +104,10 @@ class ServiceError(Exception):
     A 400 may name its kind with a more precise `code` (`link_expired`)."""
 
     status_code = 400
-    code = ErrorCode.BAD_REQUEST
+    code: StrEnum = ErrorCode.BAD_REQUEST
     headers: dict[str, str] | None = None
 
-    def __init__(self, detail: str, *, code: ErrorCode | None = None) -> None:
+    def __init__(self, detail: str, *, code: StrEnum | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         if code is not None:

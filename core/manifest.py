@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from core.access import Accounts
 from core.config import ModuleSettings
 
 
@@ -27,7 +28,7 @@ class ManifestError(SystemExit):
 class Manifest:
     # The module's routes, mounted at `<API_PREFIX><mounted_under>/<module folder>`.
     router: APIRouter | None = None
-    # A parent path for rows that live in a parent: `/organizations/{organization_id}`.
+    # A parent path for rows that live in a parent: `/parents/{parent_id}`.
     mounted_under: str = ""
     # Its settings, read from the one `.env` (`Settings.section(kind)`).
     settings: type[ModuleSettings] | None = None
@@ -38,6 +39,12 @@ class Manifest:
     # Called once by the app factory with the app, its settings and its engine: for a module
     # that serves more than routes under the API prefix (a site of its own, say).
     install: Callable[..., None] | None = None
+    # For the one module that keeps the accounts callers sign in as: the table and the columns
+    # their standing is read from (`core.access`).
+    caller: Accounts | None = None
+    # For the one module whose route issues access tokens: its path below the module's own
+    # (`/login`), which `/openapi.json` gives clients as the token URL (`core.openapi`).
+    sign_in: str | None = None
 
     def check(self, module: str) -> None:
         """Refuse what core could not use, naming the field."""
@@ -59,3 +66,7 @@ class Manifest:
                     raise ManifestError(module, name, f"holds {function!r}, which is not a function")
         if self.install is not None and not callable(self.install):
             raise ManifestError(module, "install", "is not callable")
+        if self.caller is not None and not isinstance(self.caller, Accounts):
+            raise ManifestError(module, "caller", "is not a core.access.Accounts")
+        if self.sign_in is not None and not self.sign_in.startswith("/"):
+            raise ManifestError(module, "sign_in", f"{self.sign_in!r} must start with /")

@@ -7,7 +7,8 @@ the workers start and serves their sum from the supervising process, so one scra
 Without that directory (tests, a plain `uvicorn`) the values live in the process that counts them.
 
 The metric names and labels are load-bearing: the README's alert rules and the dashboards built
-on them match them.
+on them match them. A module counts what is its own beside these (`modules/<name>/metrics.py`),
+with the same `prometheus_client`, so the same listener serves it.
 """
 
 import asyncio
@@ -28,7 +29,7 @@ from starlette.types import Scope
 
 from core.config import ConfigurationError, Settings
 
-# Requests. `route` is the matched route's template (`/api/v1/users/{user_id}`), never the raw
+# Requests. `route` is the matched route's template (`/api/v1/orders/{order_id}`), never the raw
 # path, so the number of series stays that of the routes, whatever clients ask for.
 UNMATCHED = "unmatched"
 _LABELS = ["route", "method", "status_class"]
@@ -48,7 +49,6 @@ RATE_LIMIT_REFUSALS = Counter("rate_limit_refusals_total", "Requests refused wit
 RATE_LIMIT_STORAGE_ERRORS = Counter(
     "rate_limit_storage_errors_total", "Requests served uncounted: the rate-limit storage did not answer"
 )
-LOGIN_FAILURES = Counter("login_failures_total", "Logins refused for a wrong email or password")
 
 # Background jobs, fed by `core.jobs.queue` through `job_event` and by the runners through
 # `jobs_queued`. Each attempt is `started`, then `succeeded` or `failed` (or `lease_lost`: it
@@ -112,10 +112,6 @@ def rate_limit_storage_failed() -> None:
     RATE_LIMIT_STORAGE_ERRORS.inc()
 
 
-def login_failed() -> None:
-    LOGIN_FAILURES.inc()
-
-
 class RequestMetrics:
     """Count every request and time it, by route template, method and status class.
 
@@ -143,7 +139,7 @@ class RequestMetrics:
         # The router leaves the route it matched in the scope (a 405's too; nothing for a 404),
         # or for a mounted app (the docs' assets) the app itself, as the endpoint. That route is
         # as its module declared it (`/{user_id}`): FastAPI knows where each was included
-        # (`/api/v1/users/{user_id}`), asked once per route.
+        # (`/api/v1/orders/{order_id}`), asked once per route.
         route = scope.get("route") or scope.get("endpoint")
         if route is None:
             return UNMATCHED

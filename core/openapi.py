@@ -11,6 +11,10 @@ client generated from it (or a fuzzer) could send what the server refuses:
   refuses though `format: email` allows it, stated as a `pattern` beside the format.
 
 Strings of a fixed form (an enum, a uuid, a date) already exclude both and are left alone.
+
+It also states what only the modules know: the route that issues access tokens, which a module
+declares (`Manifest.sign_in`), as the OAuth2 scheme's token URL (core's bearer, `core.access`,
+cannot know it), and the modules' own error codes (`core.errors.error_codes`) in `ErrorCode`.
 """
 
 from collections.abc import Callable, Iterator
@@ -18,6 +22,8 @@ from typing import Any
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from fastapi import FastAPI
+
+from core.errors import every_code
 
 # JSON Schema patterns are ECMA-262 regular expressions; this one reads the same in Python's.
 TEXT_PATTERN = "^[^\\u0000]*$"
@@ -39,8 +45,8 @@ EMAIL_PATTERN = (
 def _state_text_rules(schema: Any, components: dict[str, Any], seen: set[str]) -> None:
     """Add the patterns to every string of a request's schema, following references once each."""
     if isinstance(schema, list):
-        for item in schema:
-            _state_text_rules(item, components, seen)
+        for element in schema:
+            _state_text_rules(element, components, seen)
         return
     if not isinstance(schema, dict):
         return
@@ -84,13 +90,40 @@ def state_text_rules(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def add_text_rules(app: FastAPI) -> None:
-    """Have the app's `/openapi.json` state the text rules (computed once, as FastAPI does)."""
+def name_sign_in(document: dict[str, Any], url: str) -> dict[str, Any]:
+    """The OpenAPI document with every OAuth2 password flow's token URL set to `url`."""
+    for scheme in document.get("components", {}).get("securitySchemes", {}).values():
+        password = scheme.get("flows", {}).get("password")
+        if password is not None:
+            password["tokenUrl"] = url
+    return document
+
+
+def list_error_codes(document: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document whose `ErrorCode` lists the modules' codes beside core's."""
+    codes = document.get("components", {}).get("schemas", {}).get("ErrorCode")
+    if codes is not None:
+        codes["enum"] = every_code()
+    return document
+
+
+def _amend(app: FastAPI, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """Have the app's `/openapi.json` pass through `change` (computed once, as FastAPI does)."""
     build: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = state_text_rules(build())
+            app.openapi_schema = change(build())
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def add_sign_in(app: FastAPI, url: str) -> None:
+    """Have the app's `/openapi.json` give `url` as where access tokens are issued."""
+    _amend(app, lambda document: name_sign_in(document, url))
+
+
+def add_text_rules(app: FastAPI) -> None:
+    """Have the app's `/openapi.json` state the text rules and every module's error codes."""
+    _amend(app, lambda document: list_error_codes(state_text_rules(document)))

@@ -1,7 +1,8 @@
 """Rate limits as FastAPI dependencies over slowapi's limiter and its storage (memory or Redis).
 
-Each limit is a setting named `RATE_LIMIT_<NAME>`; `rate_limit("login")` applies
-`RATE_LIMIT_LOGIN` to a route. Counts are kept per client address and per limit name, so
+Each limit is a setting named `RATE_LIMIT_<NAME>`, core's (`rate_limit("default")`) or a
+module's: `rate_limit("sign_up", OrdersSettings)` applies that section's `RATE_LIMIT_SIGN_UP`
+to a route (`core.config.ModuleSettings`). Counts are kept per client address and per limit name, so
 the default limit is one budget across the whole API, and under the service's SERVICE_NAME, so
 services sharing one Redis never share a count. A budget that belongs to something else than an
 address (an account, a team) is spent with `spend(request, name, key=...)`.
@@ -31,7 +32,7 @@ from slowapi import Limiter
 from starlette.concurrency import run_in_threadpool
 
 from core import metrics
-from core.config import Settings
+from core.config import ModuleSettings, Settings
 from core.errors import RateLimitedError, raises
 
 log = structlog.get_logger(__name__)
@@ -173,11 +174,17 @@ def _count(limiter: Limiter, item: RateLimitItem, settings: Settings, name: str,
     return reset_at
 
 
-def _setting(name: str) -> str:
+def _setting(name: str, section: type[ModuleSettings] | None) -> str:
     setting = f"RATE_LIMIT_{name.upper()}"
-    if setting not in Settings.model_fields:
-        raise ValueError(f"no setting {setting} for rate limit {name!r}")
+    if setting not in (section or Settings).model_fields:
+        where = f" in {section.__name__}" if section else ""
+        raise ValueError(f"no setting {setting}{where} for rate limit {name!r}")
     return setting
+
+
+def _limit(settings: Settings, setting: str, section: type[ModuleSettings] | None) -> RateLimitItem:
+    """The limit in `setting`, read from core's settings or from the module's section."""
+    return _parse(getattr(settings if section is None else settings.section(section), setting))
 
 
 def _refuse(name: str, item: RateLimitItem, reset_at: float | None) -> None:
@@ -190,30 +197,33 @@ def _refuse(name: str, item: RateLimitItem, reset_at: float | None) -> None:
     )
 
 
-def rate_limit(name: str) -> Any:
-    """A dependency enforcing the limit in setting `RATE_LIMIT_<NAME>`; 429 with Retry-After."""
-    _setting(name)  # an unknown name fails when the route is defined, not when it is called
+def rate_limit(name: str, section: type[ModuleSettings] | None = None) -> Any:
+    """A dependency enforcing the limit in setting `RATE_LIMIT_<NAME>` (of the module's `section`,
+    else core's); 429 with Retry-After."""
+    _setting(name, section)  # an unknown name fails when the route is defined, not when it is called
 
     @raises(RateLimitedError)
     async def check(request: Request) -> None:
-        await spend(request, name)
+        await spend(request, name, section=section)
 
     return Depends(check)
 
 
-async def spend(request: Request, name: str, *, key: str | None = None) -> None:
+async def spend(
+    request: Request, name: str, *, key: str | None = None, section: type[ModuleSettings] | None = None
+) -> None:
     """Count the request against `RATE_LIMIT_<NAME>`; 429 with Retry-After once it is spent.
 
     Counted per client address, or under `key`: whatever the budget belongs to (an account's
     id, a team's), for a limit that must hold wherever its requests come from. The
     limit's name keeps one budget's keys apart from another's. Called from a dependency that
-    knows the key, marked `raises(RateLimitedError)`."""
-    setting = _setting(name)
+    knows the key, marked `raises(RateLimitedError)`. `section`: as for `rate_limit`."""
+    setting = _setting(name, section)
     limiter: Limiter = request.app.state.limiter
     if not limiter.enabled:
         return
     settings: Settings = request.app.state.settings
-    item = _parse(getattr(settings, setting))
+    item = _limit(settings, setting, section)
     counted_as = key or client_address(request)
     # Counting in this process's memory is quicker than a trip to the threadpool; a storage
     # server (Redis) is network I/O and stays off the event loop.
@@ -224,14 +234,15 @@ async def spend(request: Request, name: str, *, key: str | None = None) -> None:
     _refuse(name, item, reset_at)
 
 
-def enforce_rate_limit(request: Request, name: str) -> None:
+def enforce_rate_limit(request: Request, name: str, *, section: type[ModuleSettings] | None = None) -> None:
     """Count the request against `RATE_LIMIT_<NAME>` now; 429 once it is spent. For a sync route
     that limits only some requests (an email change, not every profile edit): it blocks on the
-    storage, so it belongs in the threadpool, never on the event loop."""
-    setting = _setting(name)
+    storage, so it belongs in the threadpool, never on the event loop. `section`: as for
+    `rate_limit`."""
+    setting = _setting(name, section)
     limiter: Limiter = request.app.state.limiter
     if not limiter.enabled:
         return
     settings: Settings = request.app.state.settings
-    item = _parse(getattr(settings, setting))
+    item = _limit(settings, setting, section)
     _refuse(name, item, _count(limiter, item, settings, name, client_address(request)))

@@ -106,7 +106,7 @@ class CreatedAtSort(SortOrder):
 
 class ListQuery(PageParams):
     """Paging and an order. Each entity's query narrows `sort` to a `SortOrder` of the columns it
-    may be sorted by, and may add `q` and equality filters (see `core.crud.owned_list`).
+    may be sorted by, and may add `q` and equality filters (see `core.crud.scoped_list`).
 
     A query that leaves `sort` as it is here is refused when its class is made: a plain string,
     or any order, would let a client sort by whatever attribute it names (`hashed_password`)."""
@@ -128,9 +128,9 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
     @classmethod
-    def of(cls, items: Sequence[object], *, total: int, params: PageParams) -> Self:
-        """A page of table rows; each row is read into the item schema by its attributes."""
+    def of(cls, rows: Sequence[object], *, total: int, params: PageParams) -> Self:
+        """A page of table rows; each row is read into the page's schema by its attributes."""
         return cls.model_validate(
-            {"items": items, "total": total, "limit": params.limit, "offset": params.offset},
+            {"items": rows, "total": total, "limit": params.limit, "offset": params.offset},
             from_attributes=True,
         )

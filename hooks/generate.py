@@ -67,13 +67,13 @@ ADMIN_BLOCKS = {
     "pyproject.toml": "#",
 }
 ADMIN_PACKAGES = ("sqladmin", "WTForms", "itsdangerous", "greenlet")
-# Organizations (answer tenancy=user drops them): the module, its tests and revision, core's
-# half of it, the scaffold's test of owned=org, and every `<organizations>` block, wherever
-# it is (`# <organizations>` in code, `{# <organizations> #}` in the entity template).
+# Organizations (answer tenancy=user drops them): the module, its tests and revision, its
+# paragraph of .env.example, the scaffold's test of owned=org, and every `<organizations>` block
+# left in tests and templates (`# <organizations>` in code, `{# <organizations> #}` in the entity
+# template). core/ and modules/ have none: a module is a folder, and core names none.
 ORGANIZATION_PATHS = (
     "modules/organizations",
     "tests/organizations",
-    "core/tenancy.py",
     "tests/scaffold/test_scaffold_organizations.py",
 )
 ORGANIZATION_REVISIONS = "migrations/versions/*organizations*.py"
@@ -278,7 +278,7 @@ def drop_admin(project: Path) -> None:
         path = project / name
         path.write_text(_without_block(path.read_text(), "admin", comment, where=name))
     env_example = project / ".env.example"
-    env_example.write_text(_without_module_paragraph(env_example.read_text(), "admin", where=".env.example"))
+    env_example.write_text(_without_env_paragraph(env_example.read_text(), "admin"))
     lock = project / "requirements.lock"
     pins = [line for line in lock.read_text().splitlines() if line.split("==")[0] not in ADMIN_PACKAGES]
     lock.write_text("\n".join(pins) + "\n")
@@ -294,6 +294,8 @@ def drop_organizations(project: Path) -> None:
         path.unlink(missing_ok=True)
     for revision in project.glob(ORGANIZATION_REVISIONS):
         rechain(project, revision)
+    env_example = project / ".env.example"
+    env_example.write_text(_without_env_paragraph(env_example.read_text(), "organizations"))
     for path in sorted(project.rglob("*")):
         if ".git" in path.relative_to(project).parts or not path.is_file() or path.suffix == ".png":
             continue
@@ -302,16 +304,6 @@ def drop_organizations(project: Path) -> None:
             if re.search(rf"^[ \t]*{re.escape(comment)} <organizations>", text, flags=re.MULTILINE):
                 text = _without_block(text, "organizations", comment, where=str(path.relative_to(project)))
                 path.write_text(text)
-
-
-def _without_module_paragraph(text: str, module: str, *, where: str) -> str:
-    """Drop a module's paragraph of `.env.example`, the one whose first line is
-    `# modules/<module>: ...`, up to the next blank line."""
-    paragraphs = text.split("\n\n")
-    kept = [paragraph for paragraph in paragraphs if not paragraph.startswith(f"# modules/{module}: ")]
-    if len(kept) != len(paragraphs) - 1:
-        raise SystemExit(f"error: template out of date: no one {module!r} paragraph in {where}")
-    return "\n\n".join(kept).rstrip("\n") + "\n"
 
 
 def _without_block(text: str, name: str, comment: str, *, where: str) -> str:
@@ -324,6 +316,15 @@ def _without_block(text: str, name: str, comment: str, *, where: str) -> str:
     if not pattern.search(text):
         raise SystemExit(f"error: template out of date: no {name!r} block in {where}")
     return pattern.sub("", text)
+
+
+def _without_env_paragraph(text: str, module: str) -> str:
+    """.env.example without a module's paragraph: from its `# --- <module> (...) ---` line to the
+    blank line after it, which goes too."""
+    pattern = re.compile(rf"^# --- {re.escape(module)} \(.*?(?:\n\n|\Z)", re.MULTILINE | re.DOTALL)
+    if not pattern.search(text):
+        raise SystemExit(f"error: template out of date: no {module!r} paragraph in .env.example")
+    return pattern.sub("", text).rstrip("\n") + "\n"
 
 
 def write_env(project: Path) -> None:

@@ -13,6 +13,7 @@ signing out ends it for every copy of the cookie, not only the browser's.
 """
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
@@ -28,10 +29,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from core import metrics
 from core.config import Settings
 from core.errors import RateLimitedError
-from core.ratelimit import enforce_rate_limit
 from core.security import keyed_digest
 from modules.admin.security import CSRFMiddleware, PathsOnlyMiddleware
 from modules.admin.settings import AdminSettings
@@ -90,12 +89,16 @@ class EndSignIn(Protocol):
 @dataclass(frozen=True)
 class SignIn:
     """How /admin checks a password and starts, loads and ends a sign-in: the auth module's own
-    functions, which its `admin.py` hands over (`AdminPages(sign_in=...)`)."""
+    functions, which its `admin.py` hands over (`AdminPages(sign_in=...)`). A password tried here
+    spends the API's login budget (`attempt`: 429 once spent; it may block on the limit's storage)
+    and a refusal is counted as the API's are (`refused`)."""
 
     authenticate: Authenticate
     start: StartSignIn
     load: LoadSignIn
     end: EndSignIn
+    attempt: Callable[[Request], None]
+    refused: Callable[[], None]
 
 
 def _signing_key(settings: Settings) -> str:
@@ -139,7 +142,7 @@ class AdminAuth(AuthenticationBackend):
             page.headers.update(exc.headers or {})
             return page
         if operator is None:
-            metrics.login_failed()
+            self.sign_in.refused()
             log.info("admin_sign_in_refused")
             return False
         auth_session_id = await run_in_threadpool(
@@ -152,7 +155,7 @@ class AdminAuth(AuthenticationBackend):
         return True
 
     def _check_password(self, request: Request, email: str, password: str) -> Operator | None:
-        enforce_rate_limit(request, "login")  # blocks on Redis: this runs in the threadpool
+        self.sign_in.attempt(request)  # may block on Redis: this runs in the threadpool
         if len(email) > MAX_EMAIL_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
             return None
         with Session(self.engine) as session:

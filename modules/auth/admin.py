@@ -15,9 +15,12 @@ from sqlmodel import Session, select
 from starlette.requests import Request
 
 from core.db import utcnow
+from core.ratelimit import enforce_rate_limit
 from modules.admin.api import AdminPages, AdminView, ReferenceFilter, SignIn, row_action
 from modules.auth import service
+from modules.auth.metrics import login_failed
 from modules.auth.models import AuthSession
+from modules.auth.settings import AuthSettings
 from modules.users.api import User, get_user
 
 # What an /admin sign-in keeps as its refresh token's hash: no token's hash is empty, so no
@@ -122,10 +125,17 @@ def end_admin_session(*, session: Session, auth_session_id: uuid.UUID) -> uuid.U
     return user_id
 
 
+def attempt_sign_in(request: Request) -> None:
+    """A password tried at /admin spends the API's login budget: one budget per address."""
+    enforce_rate_limit(request, "login", section=AuthSettings)
+
+
 sign_in = SignIn(
     authenticate=service.authenticate,
     start=start_admin_session,
     load=admin_session_user,
     end=end_admin_session,
+    attempt=attempt_sign_in,
+    refused=login_failed,
 )
 pages = AdminPages(views=[AuthSessionAdmin], sign_in=sign_in)

@@ -20,6 +20,7 @@ from core.jobs import JobContext, enqueue
 from core.links import SignedLink
 from core.mail import Mail, send_for_job
 from core.security import keyed_digest
+from modules.auth.settings import AuthSettings
 from modules.users.api import User, get_user_by_email, reset_password, user_from_link
 
 INVALID_LINK = "Invalid password reset token"
@@ -35,7 +36,7 @@ def _fingerprint(user: User, secret: str) -> str:
 
 
 def reset_mail(*, user: User, settings: Settings) -> Mail:
-    minutes = settings.PASSWORD_RESET_TOKEN_EXPIRE_MINUTES
+    minutes = settings.section(AuthSettings).PASSWORD_RESET_TOKEN_EXPIRE_MINUTES
     link, expires_at = RESET_LINK.make(
         subject=user.id,
         settings=settings,

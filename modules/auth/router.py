@@ -2,13 +2,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, status
 
-from core import metrics
 from core.config import API_PREFIX, SettingsDep
 from core.db import SessionDep
 from core.errors import ConflictError, ForbiddenError, ServiceError, UnauthorizedError, responses
 from core.headers import no_store
 from core.ratelimit import rate_limit
-from modules.auth import password_reset, service
+from modules.auth import metrics, password_reset, service
 from modules.auth.dependencies import CurrentSessionId, OwnedSession, VerifiedRefreshToken
 from modules.auth.schemas import (
     AuthSessionRead,
@@ -19,6 +18,7 @@ from modules.auth.schemas import (
     TokenPair,
     VerificationConfirm,
 )
+from modules.auth.settings import AuthSettings
 from modules.users import api as users
 from modules.users.api import CurrentUser, User, UserRead, UserRegister
 
@@ -40,18 +40,18 @@ PASSWORD_RESET_ACCEPTED = RequestAccepted(
     "/register",
     response_model=UserRead,
     status_code=status.HTTP_201_CREATED,
-    dependencies=[rate_limit("register")],
+    dependencies=[rate_limit("register", AuthSettings)],
     responses=responses(ForbiddenError, ConflictError),
 )
 def register(user_in: UserRegister, session: SessionDep, settings: SettingsDep) -> User:
-    if not settings.OPEN_REGISTRATION:
+    if not settings.section(AuthSettings).OPEN_REGISTRATION:
         raise ForbiddenError(REGISTRATION_CLOSED)
     return users.create_user(session=session, user_in=user_in, rounds=settings.BCRYPT_ROUNDS)
 
 
 @router.post(
     "/login",
-    dependencies=[rate_limit("login"), no_store],
+    dependencies=[rate_limit("login", AuthSettings), no_store],
     responses=responses(UnauthorizedError, ForbiddenError),
 )
 def login(
@@ -68,7 +68,7 @@ def login(
         metrics.login_failed()
         raise UnauthorizedError(BAD_CREDENTIALS)
     # Said only to someone who knows the password.
-    if settings.REQUIRE_VERIFIED_EMAIL and not user.is_verified:
+    if settings.section(AuthSettings).REQUIRE_VERIFIED_EMAIL and not user.is_verified:
         raise ForbiddenError(
             "Email address not verified: follow the link sent to it, "
             f"or ask for a new one at POST {API_PREFIX}/auth/verify/request"
@@ -82,7 +82,7 @@ def login(
     )
 
 
-@router.post("/refresh", dependencies=[rate_limit("refresh"), no_store])
+@router.post("/refresh", dependencies=[rate_limit("refresh", AuthSettings), no_store])
 def refresh(refresh_token: VerifiedRefreshToken, session: SessionDep, settings: SettingsDep) -> TokenPair:
     """Swap a refresh token for a new pair; each refresh token works once."""
     return service.rotate_session(
@@ -95,7 +95,9 @@ def logout(refresh_token: VerifiedRefreshToken, session: SessionDep) -> None:
     service.end_session(session=session, claims=refresh_token.claims)
 
 
-@router.post("/verify/request", status_code=status.HTTP_202_ACCEPTED, dependencies=[rate_limit("verify")])
+@router.post(
+    "/verify/request", status_code=status.HTTP_202_ACCEPTED, dependencies=[rate_limit("verify", AuthSettings)]
+)
 def request_verification(body: EmailRequest, session: SessionDep) -> RequestAccepted:
     """Mail a verification link, if the address belongs to an unverified account. Always 202."""
     users.request_verification(session=session, email=body.email)
@@ -110,7 +112,7 @@ def confirm_verification(body: VerificationConfirm, session: SessionDep, setting
 @router.post(
     "/password-reset/request",
     status_code=status.HTTP_202_ACCEPTED,
-    dependencies=[rate_limit("password_reset")],
+    dependencies=[rate_limit("password_reset", AuthSettings)],
 )
 def request_password_reset(body: EmailRequest, session: SessionDep) -> RequestAccepted:
     """Mail a password reset link, if the address belongs to an active account. Always 202."""

@@ -13,6 +13,7 @@ from core.errors import UnauthorizedError
 from core.security import TokenType, create_token, verify_password
 from modules.auth.models import IP_ADDRESS_MAX_LENGTH, USER_AGENT_MAX_LENGTH, AuthSession
 from modules.auth.schemas import TokenPair
+from modules.auth.settings import AuthSettings
 from modules.users.api import User, get_user, get_user_by_email, sign_out_everywhere
 
 INVALID_REFRESH_TOKEN = "Invalid or expired refresh token"
@@ -40,7 +41,7 @@ class _Issued:
 def _issue(*, user_id: uuid.UUID, session_id: uuid.UUID, settings: Settings) -> _Issued:
     """A new token pair for a session, with what the session must remember of it."""
     subject, claims = str(user_id), {"sid": str(session_id)}
-    lifetime = timedelta(minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES)
+    lifetime = timedelta(minutes=settings.section(AuthSettings).ACCESS_TOKEN_EXPIRE_MINUTES)
     access_token, _ = create_token(
         subject=subject,
         token_type=TokenType.ACCESS,
@@ -52,7 +53,7 @@ def _issue(*, user_id: uuid.UUID, session_id: uuid.UUID, settings: Settings) -> 
         subject=subject,
         token_type=TokenType.REFRESH,
         secret=settings.secret_key,
-        lifetime=timedelta(days=settings.REFRESH_TOKEN_EXPIRE_DAYS),
+        lifetime=timedelta(days=settings.section(AuthSettings).REFRESH_TOKEN_EXPIRE_DAYS),
         claims=claims,
     )
     tokens = TokenPair(

@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 from sqlmodel import Session
 
-from core.tenancy import Member
 from modules.admin.api import AdminPages, AdminView, Operator, ReferenceFilter, row_action
 from modules.organizations import service
 from modules.organizations.models import Invitation, Membership, Organization
 from modules.organizations.permissions import Role
+from modules.organizations.tenancy import Member
 
 
 class OrganizationAdmin(AdminView, model=Organization):

@@ -2,15 +2,17 @@
 
 An entity owned by an organization takes its row and its list from here, the permission each
 route needs following its method (GET reads, POST/PUT/PATCH write, DELETE deletes), and
-`Writer` for a create. The checks themselves are `core.tenancy`'s: one statement per request.
+`Writer` for a create. The checks themselves are `tenancy.py`'s, a scope of `core.crud`: one
+statement per request.
 """
 
 from typing import Annotated, Any
 
-from core import crud, tenancy
+from core import crud
 from core.schemas import ListQuery
-from core.tenancy import Member, require
+from modules.organizations import tenancy
 from modules.organizations.permissions import Permission, Role
+from modules.organizations.tenancy import Member, require
 
 # The path an organization's rows are mounted under: `Manifest(mounted_under=IN_ORGANIZATION)` in a
 # manifest.py (core.manifest) serves `/organizations/{organization_id}/invoices`.
@@ -24,18 +26,20 @@ BY_METHOD = {
     "PATCH": Permission.WRITE,
     "DELETE": Permission.DELETE,
 }
+# The rows of the organization the path names, for a member whose role allows the method.
+IN_ITS_ORGANIZATION = tenancy.in_organization(BY_METHOD)
 
 
 def in_organization(model: type[crud.Row]) -> Any:
     """`InvoiceInOrganization = Annotated[Invoice, in_organization(Invoice)]`: the row the path
     names in the organization the path names, for a member whose role allows the method."""
-    return tenancy.in_organization(model, BY_METHOD)
+    return crud.scoped(model, IN_ITS_ORGANIZATION)
 
 
 def organization_list(model: type[crud.Row], query: type[ListQuery], *, search: Any = None) -> Any:
     """`InvoiceList = Annotated[crud.Listed, organization_list(Invoice, InvoiceQuery, ...)]`: a
     page of the organization's rows, for a member who may read them."""
-    return tenancy.organization_list(model, query, Permission.READ, search=search)
+    return crud.scoped_list(model, query, IN_ITS_ORGANIZATION, search=search)
 
 
 # The caller in the organization the path names, allowed to read or to write its rows.

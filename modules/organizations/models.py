@@ -12,7 +12,7 @@ class Organization(Table, table=True):
 
 
 class Membership(Table, table=True):
-    # The key core.tenancy looks a caller's role up by, on every request in an organization;
+    # The key tenancy.py looks a caller's role up by, on every request in an organization;
     # the user_id index lists one account's organizations.
     __table_args__ = (
         UniqueConstraint("organization_id", "user_id"),

@@ -1,5 +1,5 @@
 """Organizations, members and invitations. The caller's role in the organization the path names
-is read by the route's dependency (`core.tenancy`), on every request: never from the token."""
+is read by the route's dependency (`tenancy.py`), on every request: never from the token."""
 
 import uuid
 from typing import Annotated
@@ -11,7 +11,6 @@ from core.config import SettingsDep
 from core.db import SessionDep
 from core.errors import ConflictError, ForbiddenError, NotFoundError, ServiceError, responses
 from core.schemas import PageParams
-from core.tenancy import Member
 from modules.organizations import service
 from modules.organizations.dependencies import (
     AnyMember,
@@ -36,6 +35,7 @@ from modules.organizations.schemas import (
     OrganizationRead,
     OrganizationUpdate,
 )
+from modules.organizations.tenancy import Member
 from modules.users.api import CurrentUser
 
 router = APIRouter()

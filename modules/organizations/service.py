@@ -28,11 +28,12 @@ from core.links import SignedLink
 from core.mail import Mail, enqueue_mail
 from core.schemas import PageParams
 from core.security import keyed_digest
-from core.tenancy import NO_ORGANIZATION, NOT_ALLOWED, Member
 from modules.organizations.events import MemberRemoved
 from modules.organizations.models import Invitation, Membership, Organization
 from modules.organizations.permissions import Permission, Role
 from modules.organizations.schemas import InvitationCreate, OrganizationCreate, OrganizationUpdate
+from modules.organizations.settings import OrganizationsSettings
+from modules.organizations.tenancy import NO_ORGANIZATION, NOT_ALLOWED, Member
 from modules.users.api import User
 
 NO_MEMBER = "Member not found"
@@ -266,10 +267,11 @@ def invite(
         expires_at=utcnow(),
     )
     nonce = secrets.token_urlsafe(16)
+    hours = settings.section(OrganizationsSettings).INVITATION_EXPIRE_HOURS
     link, expires_at = INVITATION_LINK.make(
         subject=invitation.id,
         settings=settings,
-        lifetime=timedelta(hours=settings.INVITATION_EXPIRE_HOURS),
+        lifetime=timedelta(hours=hours),
         claims={"nonce": nonce},
     )
     digest = _nonce_digest(nonce, settings.secret_key)
@@ -284,7 +286,7 @@ def invite(
             body=(
                 f"You are invited to join {organization.name} as {invitation.role}. Open this link, "
                 f"signed in with {invitation.email} (or after signing up with it), to accept:\n\n{link}\n\n"
-                f"It works once, within {settings.INVITATION_EXPIRE_HOURS} hours.\n"
+                f"It works once, within {hours} hours.\n"
             ),
             expires_at=expires_at,
         ),

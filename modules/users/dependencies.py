@@ -2,40 +2,23 @@
 A handler that only needs to know who calls takes `core.access.CurrentCaller`, which reads less."""
 
 import uuid
-from functools import cache
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, Request
-from sqlalchemy import Select, bindparam, select
+from fastapi import Depends
 
-from core import access, crud
+from core import crud
 from core.db import SessionDep
-from core.errors import DatabaseUnavailableError, ForbiddenError, NotFoundError, raises
+from core.errors import ForbiddenError, NotFoundError, raises
 from modules.users import service
 from modules.users.models import User
 
 SUPERUSERS_ONLY = "Superuser privileges required"
 NO_USER = "User not found"
 
-
-@cache
-def _account() -> Select[Any]:
-    table = crud.table_of(User)
-    return select(*table.c, *access.standing(table)).where(table.c.id == bindparam("caller"))
-
-
-@raises(DatabaseUnavailableError)
-async def get_current_user(claims: access.AccessClaims, request: Request) -> User:
-    """The account an access token names, in good standing: a deleted or deactivated account is
-    refused at once, and so is a token issued before its last password change, reset, sign-out
-    everywhere or deactivation. One statement reads the row and its standing together."""
-    found = await access.read(request, _account(), {"caller": claims.user_id})
-    access.check_standing(found, claims)
-    assert found is not None
-    return crud.detached(User, found)
-
-
-CurrentUser = Annotated[User, Depends(get_current_user)]
+# The account an access token names, in good standing: a deleted or deactivated account is
+# refused at once, and so is a token issued before its last password change, reset, sign-out
+# everywhere or deactivation. One statement reads the row and its standing together.
+CurrentUser = Annotated[User, crud.caller_row(User)]
 
 
 @raises(ForbiddenError)

@@ -11,6 +11,7 @@ from modules.users import service, verification
 from modules.users.dependencies import CurrentSuperuser, CurrentUser, UserById, get_current_superuser
 from modules.users.models import User
 from modules.users.schemas import PasswordChange, UserCreate, UserPage, UserRead, UserUpdate, UserUpdateMe
+from modules.users.settings import UsersSettings
 
 router = APIRouter()
 
@@ -33,7 +34,7 @@ def update_me(
     """A new email address takes effect when the link mailed to it is followed; until then the
     account keeps its address. The answer is the same whether or not the address is taken."""
     if user_in.email is not None and user_in.email != user.email:
-        enforce_rate_limit(request, "email_change")
+        enforce_rate_limit(request, "email_change", section=UsersSettings)
     verification.update_own_profile(session=session, user=user, user_in=user_in, settings=settings)
     return user
 
@@ -41,7 +42,7 @@ def update_me(
 @router.post(
     "/me/password",
     status_code=status.HTTP_204_NO_CONTENT,
-    dependencies=[rate_limit("password_change")],
+    dependencies=[rate_limit("password_change", UsersSettings)],
     responses=responses(ServiceError),
 )
 def change_my_password(

@@ -7,10 +7,11 @@ from sqlmodel import Session, col, select
 from core import crud
 from core.config import Settings
 from core.db import utcnow
-from core.errors import ConflictError, ErrorCode, ServiceError
+from core.errors import ConflictError, ServiceError
 from core.events import publish
 from core.schemas import PageParams
 from core.security import hash_password, verify_password
+from modules.users.errors import UsersErrorCode
 from modules.users.events import (
     UserDeactivated,
     UserDeleted,
@@ -20,6 +21,7 @@ from modules.users.events import (
 )
 from modules.users.models import User
 from modules.users.schemas import UserCreate, UserRegister, UserUpdate, UserUpdateMe
+from modules.users.settings import UsersSettings
 
 EMAIL_TAKEN = "A user with this email already exists"
 SELF_DEMOTION = "Superusers cannot demote or deactivate themselves"
@@ -127,7 +129,7 @@ def change_password(
 ) -> None:
     """Set a new password; every session started before now stops working."""
     if not verify_password(current_password, user.hashed_password, rounds=rounds):
-        raise ServiceError(WRONG_PASSWORD, code=ErrorCode.WRONG_PASSWORD)
+        raise ServiceError(WRONG_PASSWORD, code=UsersErrorCode.WRONG_PASSWORD)
     _set_password(session, user, new_password, rounds=rounds)
     _save(session, user)
 
@@ -171,14 +173,15 @@ def list_users(*, session: Session, params: PageParams) -> tuple[list[User], int
 
 def ensure_first_superuser(*, session: Session, settings: Settings) -> User | None:
     """Create the configured first superuser once; later runs leave the account alone."""
-    if settings.FIRST_SUPERUSER_EMAIL is None or settings.FIRST_SUPERUSER_PASSWORD is None:
+    first = settings.section(UsersSettings)
+    if first.FIRST_SUPERUSER_EMAIL is None or first.FIRST_SUPERUSER_PASSWORD is None:
         return None
-    existing = get_user_by_email(session=session, email=settings.FIRST_SUPERUSER_EMAIL)
+    existing = get_user_by_email(session=session, email=first.FIRST_SUPERUSER_EMAIL)
     if existing is not None:
         return existing
     user_in = UserCreate(
-        email=settings.FIRST_SUPERUSER_EMAIL,
-        password=settings.FIRST_SUPERUSER_PASSWORD.get_secret_value(),
+        email=first.FIRST_SUPERUSER_EMAIL,
+        password=first.FIRST_SUPERUSER_PASSWORD.get_secret_value(),
         is_superuser=True,
     )
     return create_user(session=session, user_in=user_in, rounds=settings.BCRYPT_ROUNDS)

@@ -25,6 +25,7 @@ from core.mail import Mail, send_for_job
 from modules.users.models import User
 from modules.users.schemas import UserUpdateMe
 from modules.users.service import change_email, get_user, get_user_by_email, update_user
+from modules.users.settings import UsersSettings
 
 INVALID_LINK = "Invalid verification token"
 EXPIRED_LINK = "Verification link has expired; ask for a new one"
@@ -35,9 +36,14 @@ EMAIL_CHANGE_JOB = "users.email_change"
 VERIFY_LINK = SignedLink("verify-email", page="verify-email", invalid=INVALID_LINK, expired=EXPIRED_LINK)
 
 
+def _hours(settings: Settings) -> int:
+    """How long a mailed link works."""
+    return settings.section(UsersSettings).VERIFY_EMAIL_TOKEN_EXPIRE_HOURS
+
+
 def _link(user: User, settings: Settings, claims: dict[str, str]) -> tuple[str, datetime]:
     """A verification link for `claims`, and when it stops working."""
-    lifetime = timedelta(hours=settings.VERIFY_EMAIL_TOKEN_EXPIRE_HOURS)
+    lifetime = timedelta(hours=_hours(settings))
     return VERIFY_LINK.make(subject=user.id, settings=settings, lifetime=lifetime, claims=claims)
 
 
@@ -48,7 +54,7 @@ def verification_mail(*, user: User, settings: Settings) -> Mail:
         subject=f"Verify your email address for {settings.PROJECT_NAME}",
         body=(
             f"Open this link to confirm that {user.email} is yours:\n\n{link}\n\n"
-            f"It works once, within {settings.VERIFY_EMAIL_TOKEN_EXPIRE_HOURS} hours. "
+            f"It works once, within {_hours(settings)} hours. "
             "If you did not ask for it, ignore this message.\n"
         ),
         expires_at=expires_at,
@@ -62,7 +68,7 @@ def email_change_mail(*, user: User, new_email: str, settings: Settings) -> Mail
         subject=f"Confirm your new email address for {settings.PROJECT_NAME}",
         body=(
             f"Open this link to sign in to {settings.PROJECT_NAME} as {new_email} from now on:\n\n"
-            f"{link}\n\nIt works once, within {settings.VERIFY_EMAIL_TOKEN_EXPIRE_HOURS} hours. "
+            f"{link}\n\nIt works once, within {_hours(settings)} hours. "
             "If you did not ask for it, ignore this message: nothing changes.\n"
         ),
         expires_at=expires_at,

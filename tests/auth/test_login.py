@@ -7,6 +7,7 @@ from sqlmodel import select
 from core import security
 from modules.auth.models import AuthSession
 from modules.auth.router import BAD_CREDENTIALS
+from modules.auth.settings import AuthSettings
 from tests.helpers import PASSWORD, TEST_SECRET_KEY
 
 LOGIN = "/api/v1/auth/login"
@@ -29,7 +30,7 @@ async def test_login_returns_a_bearer_token_pair(client, user, settings):
     body = r.json()
     assert set(body) == {"access_token", "refresh_token", "token_type", "expires_in"}
     assert body["token_type"] == "bearer"
-    assert body["expires_in"] == settings.ACCESS_TOKEN_EXPIRE_MINUTES * 60
+    assert body["expires_in"] == settings.section(AuthSettings).ACCESS_TOKEN_EXPIRE_MINUTES * 60
     assert body["access_token"] != body["refresh_token"]
 
 

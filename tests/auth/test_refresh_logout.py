@@ -13,6 +13,7 @@ from core.db import utcnow
 from core.security import TokenType, create_token
 from modules.auth.models import AuthSession
 from modules.auth.service import INVALID_REFRESH_TOKEN
+from modules.auth.settings import AuthSettings
 from tests.helpers import PASSWORD, TEST_SECRET_KEY
 
 REFRESH = "/api/v1/auth/refresh"
@@ -59,7 +60,7 @@ async def test_refresh_returns_a_new_token_pair(client, user, settings):
     new = r.json()
     assert set(new) == {"access_token", "refresh_token", "token_type", "expires_in"}
     assert new["token_type"] == "bearer"
-    assert new["expires_in"] == settings.ACCESS_TOKEN_EXPIRE_MINUTES * 60
+    assert new["expires_in"] == settings.section(AuthSettings).ACCESS_TOKEN_EXPIRE_MINUTES * 60
     assert new["refresh_token"] != tokens["refresh_token"]
     assert new["access_token"] != tokens["access_token"]
 

@@ -23,6 +23,7 @@ from core.config import (
     get_settings,
     secret_key_bits,
 )
+from modules.auth.settings import AuthSettings
 from tests.helpers import ROOT, make_settings
 
 GOOD_KEY = "q3Zr8v-LpW1xN0tYc7sKfH2mBdJ5gAeU"
@@ -190,16 +191,16 @@ def test_production_process_without_secret_key_exits_with_one_line(tmp_path: Pat
 def test_settings_read_dotenv_from_the_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / ".env").write_text("PROJECT_NAME=From dotenv\nFIRST_SUPERUSER_EMAIL=\n")
+    (tmp_path / ".env").write_text("PROJECT_NAME=From dotenv\nOTEL_SERVICE_NAME=\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("PROJECT_NAME", raising=False)
-    monkeypatch.delenv("FIRST_SUPERUSER_EMAIL", raising=False)
+    monkeypatch.delenv("OTEL_SERVICE_NAME", raising=False)
 
     settings = Settings()
 
     assert settings.PROJECT_NAME == "From dotenv"
     # An empty value means unset, as in .env.example.
-    assert settings.FIRST_SUPERUSER_EMAIL is None
+    assert settings.OTEL_SERVICE_NAME is None
 
 
 def test_environment_overrides_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -251,7 +252,7 @@ async def test_request_time_settings_are_the_apps_own(
     make_app: Callable[..., FastAPI], connect: Callable[[FastAPI], httpx.AsyncClient]
 ) -> None:
     # The opposite of what the process's settings (environment, .env) say.
-    process_open = get_settings().OPEN_REGISTRATION
+    process_open = get_settings().section(AuthSettings).OPEN_REGISTRATION
     app = make_app(migrated=True, PROJECT_NAME="Own name", OPEN_REGISTRATION=not process_open)
 
     response = await connect(app).post(

@@ -130,6 +130,8 @@ def test_import_parts_imports_the_file_of_each_module_that_has_one(fake_modules:
         ),
         ("manifest = Manifest(settings=dict)", "settings is not a ModuleSettings class"),
         ("manifest = Manifest(jobs=('send',))", "jobs holds 'send', which is not a function"),
+        ("manifest = Manifest(caller='accounts')", "caller is not a core.access.Accounts"),
+        ("manifest = Manifest(sign_in='login')", "sign_in 'login' must start with /"),
         ("manifest = {'router': None}", "manifest is not a core.manifest.Manifest"),
     ],
 )
@@ -145,6 +147,15 @@ def test_a_wrong_manifest_stops_the_app_with_one_line_naming_module_and_field(
 
     assert str(stopped.value).startswith(f"modules/models_only/manifest.py: {refusal}")
     assert "\n" not in str(stopped.value)
+
+
+def test_the_accounts_are_declared_by_one_module(fake_modules: Path) -> None:
+    with pytest.raises(SystemExit, match="caller must be declared by one module, not by none"):
+        discovery.caller()
+
+
+def test_the_token_url_is_the_declaring_modules_route() -> None:
+    assert discovery.sign_in_url() == "/api/v1/auth/login"
 
 
 def test_import_models_imports_the_models_that_exist(fake_modules: Path) -> None:

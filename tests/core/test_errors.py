@@ -4,6 +4,7 @@ answer it, and nothing a client sends turns into a 500 or comes back when it is 
 import json
 import re
 import uuid
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from core.config import API_PREFIX
-from core.errors import ErrorCode
+from core.errors import ErrorCode, error_codes, every_code
 
 # Bodies every JSON operation must refuse with a 422 whose answer still encodes: half of a
 # UTF-16 pair, and numbers JSON has no room for (Python's json module reads them all the same).
@@ -160,7 +161,23 @@ def test_schema_names_read_as_written(app: FastAPI) -> None:
     assert not [name for name in names if name.startswith(("Body_", "HTTPValidation")) or "Response" in name]
 
 
-def test_every_error_code_is_in_the_readme() -> None:
+def test_every_error_code_is_in_the_readme(app: FastAPI) -> None:
+    """Core's codes and every module's (the app has imported them all)."""
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
-    assert [code for code in ErrorCode if f"`{code}`" not in readme] == []
+    assert [code for code in every_code() if f"`{code}`" not in readme] == []
+
+
+def test_the_schema_lists_the_modules_codes_beside_cores(app: FastAPI) -> None:
+    listed = app.openapi()["components"]["schemas"]["ErrorCode"]["enum"]
+
+    assert listed == every_code()
+    assert set(ErrorCode) < set(listed)
+
+
+def test_a_module_cannot_declare_a_code_already_taken() -> None:
+    class Taken(StrEnum):
+        NOT_FOUND = "not_found"
+
+    with pytest.raises(ValueError, match="not_found"):
+        error_codes(Taken)

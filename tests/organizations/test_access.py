@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from core.tenancy import NO_ORGANIZATION
+from modules.organizations.tenancy import NO_ORGANIZATION
 from tests.helpers import delete_row, insert_row
 from tests.organizations.helpers import URL, add_member
 

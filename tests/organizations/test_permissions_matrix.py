@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
-from core.tenancy import NO_ORGANIZATION
 from modules.organizations.permissions import Permission, Role
+from modules.organizations.tenancy import NO_ORGANIZATION
 from tests.helpers import ROOT, insert_row
 from tests.organizations.helpers import URL, add_member, add_organization
 

@@ -8,6 +8,7 @@ import pytest
 
 from core.config import Settings
 from modules.users.models import User
+from modules.users.settings import UsersSettings
 from modules.users.verification import STALE_LINK, USED_LINK
 from tests.auth.lifecycle import VERIFY_PATH, Outbox, own_client
 from tests.helpers import PASSWORD
@@ -177,4 +178,5 @@ async def test_password_changes_have_their_own_strict_rate_limit(
 
 
 def test_the_default_limits_are_strict(settings: Settings) -> None:
-    assert (settings.RATE_LIMIT_EMAIL_CHANGE, settings.RATE_LIMIT_PASSWORD_CHANGE) == ("5/hour", "5/minute")
+    users = settings.section(UsersSettings)
+    assert (users.RATE_LIMIT_EMAIL_CHANGE, users.RATE_LIMIT_PASSWORD_CHANGE) == ("5/hour", "5/minute")
