@@ -128,8 +128,8 @@ class AfterCommit(Generic[T]):
         session.info.setdefault(self._key, []).append(item)
 
     def _after_commit(self, session: OrmSession) -> None:
-        if items := session.info.pop(self._key, []):
-            self._committed(items)
+        if pending := session.info.pop(self._key, []):
+            self._committed(pending)
 
     def _after_rollback(self, session: OrmSession) -> None:
         session.info.pop(self._key, None)

@@ -1,6 +1,6 @@
 """`python -m core.events dead|resubmit [--event NAME] [--listener NAME] [--older-than AGE]`:
 list the deliveries that ran out of attempts, or give them a fresh set. NAME is as the job kind
-spells it (`users.UserDeactivated`, `auth.end_sign_ins`); AGE is `90s`, `15m`, `2h` or `3d`."""
+spells it (`<module>.<Event>`, `<module>.<function>`); AGE is `90s`, `15m`, `2h` or `3d`."""
 
 import argparse
 import re
@@ -25,8 +25,8 @@ def age(text: str) -> timedelta:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m core.events", description="Dead event deliveries.")
     parser.add_argument("command", choices=["dead", "resubmit"])
-    parser.add_argument("--event", help="one event: users.UserDeactivated")
-    parser.add_argument("--listener", help="one listener: auth.end_sign_ins")
+    parser.add_argument("--event", help="one event: <module>.<Event>")
+    parser.add_argument("--listener", help="one listener: <module>.<function>")
     parser.add_argument("--older-than", type=age, help="only deliveries published longer ago: 2h")
     arguments = parser.parse_args()
     settings = get_settings()

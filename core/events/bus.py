@@ -1,6 +1,6 @@
 """Publishing and listening: the registry of who listens to what, and the deliveries between.
 
-Each (event, listener) pair is a job kind of its own, `users.UserDeactivated>auth.end_sign_ins`,
+Each (event, listener) pair is a job kind of its own, `<module>.<Event>><module>.<function>`,
 so every delivery is a job (`core.jobs`) with its own attempts, backoff, lease and dead state.
 """
 
@@ -27,7 +27,7 @@ SEPARATOR = ">"
 @dataclass(frozen=True)
 class Subscription:
     event: type[Event]
-    listener: str  # auth.end_sign_ins: the listening module and the function
+    listener: str  # <module>.<function>: the listening module and the function
     function: Callable[[Any, JobContext], None]
 
     @property

@@ -10,7 +10,7 @@ from core.db import utcnow
 
 
 def owner(module: str) -> str:
-    """The module a piece of code belongs to: `modules.users.events` -> `users`."""
+    """The module a piece of code belongs to: `modules.<name>.events` -> `<name>`."""
     parts = module.split(".")
     return parts[1] if parts[0] == "modules" and len(parts) > 1 else module
 
@@ -18,7 +18,7 @@ def owner(module: str) -> str:
 class Event(BaseModel):
     """Something that happened, in the past tense (`UserDeactivated`), carrying ids, never rows.
 
-    A subclass lives in the publishing module's `events.py`. Its `name` (`users.UserDeactivated`,
+    A subclass lives in the publishing module's `events.py`. Its `name` (`<module>.<Event>`,
     from the module and the class) and its fields are a contract with every listener: a change
     an older listener could not read bumps `version`. Fields a listener does not know are
     ignored, so adding one does not.

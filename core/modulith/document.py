@@ -13,8 +13,8 @@ from core.modulith.graph import Dependency, ModuleMap
 DOCUMENT = "docs/modules.md"
 
 
-def _code(items: list[str]) -> str:
-    return ", ".join(f"`{item}`" for item in items) if items else "none"
+def _code(names: list[str]) -> str:
+    return ", ".join(f"`{name}`" for name in names) if names else "none"
 
 
 def _by_module(links: list[Dependency]) -> dict[str, list[Dependency]]:
@@ -26,7 +26,7 @@ def _kinds(links: list[Dependency]) -> str:
 
 
 def _reasons(links: list[Dependency]) -> str:
-    """`users` (import `modules.users.api`; table `items.owner_id → users.id`): each module, and
+    """`<module>` (import `modules.<module>.api`; table `<rows>.owner_id → <owners>.id`): each module, and
     what couples them, by kind."""
     described = []
     for name, group in _by_module(links).items():

@@ -15,11 +15,10 @@ PACKAGE = "modules"
 # A module's public surface: `modules.<name>.api` and `modules.<name>.events`.
 PUBLIC_PARTS = ("api", "events")
 _METHODS = ("get", "post", "put", "patch", "delete")
-# What core itself stands on, by the part of a module it reads and the name it takes from there:
-# a module that offers one is part of every slice, since the app does not start without it (the
-# admin site signs operators in through the one `sign_in`). Where no module has the part, as in a
-# service without that feature, the rule finds none.
-CORE_NEEDS = {"admin": "sign_in"}
+# The seams of a module's `Manifest` that the whole app stands on: the caller's standing, the
+# sign-in, a site installed beside the API. A module that fills one is part of every slice, since
+# the app does not start (or serve the rest) without it; a service without it has no such module.
+CORE_SEAMS = ("caller", "sign_in", "install")
 
 
 class Kind(StrEnum):
@@ -32,7 +31,7 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True, order=True)
 class Dependency:
-    """One reason `module` is needed: `Dependency("users", Kind.TABLE, "items.owner_id → users.id")`."""
+    """One reason `module` is needed: `Dependency("<module>", Kind.TABLE, "<rows>.owner_id → <module>.id")`."""
 
     module: str
     kind: Kind
@@ -41,16 +40,16 @@ class Dependency:
 
 @dataclass(frozen=True)
 class Import:
-    """One import statement's view of one module: `from modules.users.models import User`."""
+    """One import statement's view of one module: `from modules.<name>.models import <Model>`."""
 
     path: Path  # of the importing file, relative to the root
     line: int
-    target: str  # the module imported from: modules.users.models
-    names: tuple[str, ...]  # what it takes from there (none for `import modules.users.models`)
+    target: str  # the module imported from: modules.<name>.models
+    names: tuple[str, ...]  # what it takes from there (none for `import modules.<name>.models`)
 
     @property
     def module(self) -> str | None:
-        """The module folder the target belongs to (`users`), or None outside `modules`."""
+        """The module folder the target belongs to (`<name>`), or None outside `modules`."""
         parts = self.target.split(".")
         return parts[1] if parts[0] == PACKAGE and len(parts) > 1 else None
 
@@ -68,7 +67,7 @@ class Import:
 class Listener:
     function: str  # end_sign_ins
     event: str  # the class as imported: UserDeactivated
-    publisher: str | None  # the module whose events.py it comes from: users
+    publisher: str | None  # the module whose events.py it comes from
 
 
 @dataclass
@@ -132,11 +131,19 @@ class Module:
         return found
 
     @cached_property
-    def serves_core(self) -> bool:
-        """Whether it offers something core itself stands on (`CORE_NEEDS`)."""
-        return any(
-            (tree := self._tree(part)) is not None and name in top_level_names(tree)
-            for part, name in CORE_NEEDS.items()
+    def seams(self) -> list[str]:
+        """The `CORE_SEAMS` its manifest fills: keywords of the `Manifest(...)` in its manifest.py."""
+        tree = self._tree("manifest")
+        if tree is None:
+            return []
+        return sorted(
+            {
+                str(keyword.arg)
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Call) and ast.unparse(node.func) == "Manifest"
+                for keyword in node.keywords
+                if keyword.arg in CORE_SEAMS
+            }
         )
 
     @cached_property
@@ -146,7 +153,7 @@ class Module:
 
     @cached_property
     def foreign_keys(self) -> list[tuple[str, str]]:
-        """(`items.owner_id`, `users.id`): each column of its models and the column it references."""
+        """(`<rows>.owner_id`, `<owners>.id`): each column of its models and the column it references."""
         tree = self._tree("models")
         return declared_foreign_keys(tree) if tree else []
 
@@ -231,8 +238,8 @@ def declared_tables(tree: ast.Module) -> list[str]:
 
 
 def _references(value: ast.expr) -> Iterator[str]:
-    """The string foreign keys in a field's definition: `Field(foreign_key="users.id")`, or
-    `ForeignKey("users.id")` inside an `sa_column`."""
+    """The string foreign keys in a field's definition: `Field(foreign_key="<owners>.id")`, or
+    `ForeignKey("<owners>.id")` inside an `sa_column`."""
     for call in ast.walk(value):
         if not isinstance(call, ast.Call):
             continue
@@ -245,7 +252,7 @@ def _references(value: ast.expr) -> Iterator[str]:
 
 
 def declared_foreign_keys(tree: ast.Module) -> list[tuple[str, str]]:
-    """(`items.owner_id`, `users.id`) for every foreign key a models file declares. A column of a
+    """(`<rows>.owner_id`, `<owners>.id`) for every foreign key a models file declares. A column of a
     class that is no table (a base its tables share) is named by the class."""
     found = []
     for node in tree.body:
@@ -279,7 +286,7 @@ def top_level_names(tree: ast.Module) -> list[str]:
 
 
 def _package_of(path: Path, root: Path) -> list[str]:
-    """`modules/auth/service.py` -> ["modules", "auth"]: the package a relative import starts in."""
+    """`modules/<name>/service.py` -> ["modules", "<name>"]: the package a relative import starts in."""
     parts = list(path.relative_to(root).with_suffix("").parts)
     return parts if path.name == "__init__.py" else parts[:-1]
 
@@ -299,7 +306,7 @@ def imports_of(path: Path, root: Path) -> Iterator[Import]:
             else:
                 target = node.module or ""
             names = tuple(alias.name for alias in node.names)
-            # `from modules.users import api` imports the part `api`, not the package.
+            # `from modules.<name> import api` imports the part `api`, not the package.
             parts = [name for name in names if (root / Path(*target.split(".")) / f"{name}.py").exists()]
             for name in parts:
                 yield Import(relative, node.lineno, f"{target}.{name}", (name,))
@@ -357,8 +364,8 @@ class ModuleMap:
 
     def slice(self, names: list[str]) -> list[str]:
         """What an app of only these modules mounts: their closure, and what core itself stands on
-        (`CORE_NEEDS`) with its own closure."""
-        return self.closure([*names, *(name for name, module in self.modules.items() if module.serves_core)])
+        (`CORE_SEAMS`) with its own closure."""
+        return self.closure([*names, *(name for name, module in self.modules.items() if module.seams)])
 
     def dependents(self, name: str) -> list[str]:
         """The modules that depend on `name`, directly or not, for any reason."""

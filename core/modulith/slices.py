@@ -57,7 +57,7 @@ def changed_files(root: Path, ref: str) -> list[str]:
 
 
 def _shared(path: str, modules: ModuleMap) -> bool:
-    """A helper in a module's test folder (`tests/auth/lifecycle.py`): other folders' tests and the
+    """A helper in a module's test folder (`tests/<module>/helpers.py`): other folders' tests and the
     root fixtures may import it, so it counts as something every test stands on."""
     parts = Path(path).parts
     return (

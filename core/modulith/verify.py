@@ -34,7 +34,7 @@ def _instead(found: Import, modules: ModuleMap) -> str:
 
 
 def _names(found: Import) -> tuple[str, ...]:
-    # `from modules.users import verification` takes a whole part of the module, not names in it.
+    # `from modules.<name> import service` takes a whole part of the module, not names in it.
     return () if found.names == (found.target.rsplit(".", 1)[-1],) else found.names
 
 

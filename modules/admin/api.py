@@ -8,26 +8,18 @@
 """
 
 from modules.admin.auth import Operator, SignIn
-from modules.admin.entities import OwnedEntityView, SharedEntityView
+from modules.admin.entities import OwnedEntityView, SharedEntityView, TeamEntityView
 from modules.admin.pages import AdminPages
 from modules.admin.views import AdminView, ReferenceFilter, row_action
-
-# <organizations>  (hooks/generate.py drops these blocks from a service generated with tenancy=user)
-# isort: split
-from modules.admin.entities import OrganizationEntityView
-
-# </organizations>
 
 __all__ = [
     "AdminPages",
     "AdminView",
     "Operator",
-    # <organizations>
-    "OrganizationEntityView",
-    # </organizations>
     "OwnedEntityView",
     "ReferenceFilter",
     "SharedEntityView",
     "SignIn",
+    "TeamEntityView",
     "row_action",
 ]

@@ -149,12 +149,8 @@ class SharedEntityView(EntityView):
         return self.create(session=session, data=data)
 
 
-# <organizations>  (hooks/generate.py drops these blocks from a service generated with tenancy=user)
-class OrganizationEntityView(EntityView):
-    """An organization's rows (an entity made with owned=org): listed, edited and deleted here,
-    made only by the organization's members through the API, which knows whose they are."""
+class TeamEntityView(EntityView):
+    """A team's rows (an entity made with owned=org): listed, edited and deleted here, made only by
+    the team's members through the API, which knows whose they are."""
 
     can_create = False
-
-
-# </organizations>

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.modulith.document import DOCUMENT, render
-from core.modulith.graph import CORE_NEEDS, Dependency, Kind, ModuleMap
+from core.modulith.graph import CORE_SEAMS, Dependency, Kind, ModuleMap
 from core.modulith.slices import changed_tests, core_tests, module_tests
 from core.modulith.verify import violations
 from tests.helpers import ROOT
@@ -259,27 +259,33 @@ def test_a_slice_of_one_module_mounts_it_and_what_it_depends_on_only() -> None:
     assert result.stdout.strip() == "['auth', 'users']"
 
 
-def without_core_needs(root: Path) -> None:
-    """Remove every part that offers core what it stands on, as a service without the feature."""
-    for part in CORE_NEEDS:
-        for path in (root / "modules").glob(f"*/{part}.py"):
-            path.unlink()
+def without_core_seams(root: Path) -> None:
+    """Fill no core seam in any manifest, and leave out the admin site (as admin=no does), whose
+    views every module hands over: a service whose modules plug into nothing but each other."""
+    for path in (root / "modules").glob("*/manifest.py"):
+        path.write_text("from core.manifest import Manifest\n\nmanifest = Manifest()\n")
+    for path in (root / "modules").glob("*/admin.py"):
+        path.unlink()
+    shutil.rmtree(root / "modules/admin", ignore_errors=True)
 
 
 def test_a_slice_mounts_the_modules_whose_tables_its_rows_reference(entities: Path) -> None:
-    without_core_needs(entities)
+    without_core_seams(entities)
 
     assert ModuleMap.read(entities).slice(["notes"]) == ["notes", "projects", "users"]
 
 
 def test_every_slice_mounts_the_module_that_offers_what_core_stands_on(copy: Path) -> None:
-    without_core_needs(copy)
-    gate = copy / "modules/gate"
-    gate.mkdir()
-    (gate / "__init__.py").write_text("")
-    for part, name in CORE_NEEDS.items():
-        (gate / f"{part}.py").write_text(f"{name} = None\n")
+    without_core_seams(copy)
+    for seam in CORE_SEAMS:
+        gate = copy / f"modules/gate_{seam}"
+        gate.mkdir()
+        (gate / "__init__.py").write_text("")
+        (gate / "manifest.py").write_text(
+            f"from core.manifest import Manifest\n\nmanifest = Manifest({seam}=None)\n"
+        )
     modules = ModuleMap.read(copy)
 
-    assert modules.closure(["users"]) == ["admin", "users"]
-    assert modules.slice(["users"]) == ["admin", "gate", "users"]
+    gates = [f"gate_{seam}" for seam in CORE_SEAMS]
+    assert not set(gates) & set(modules.closure(["users"]))
+    assert modules.slice(["users"]) == sorted({*modules.closure(["users"]), *gates})

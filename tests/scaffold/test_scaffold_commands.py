@@ -129,7 +129,7 @@ def test_names_take_every_form(project: Path, scaffolded):
     router = (project / "modules/sample_order_lines/router.py").read_text()
     assert "async def list_sample_order_lines(sample_order_lines: SampleOrderLineList)" in router
     dependencies = (project / "modules/sample_notes/dependencies.py").read_text()
-    assert "OwnedSampleNote = Annotated[SampleNote, crud.owned(SampleNote)]" in dependencies
+    assert "OwnedSampleNote = Annotated[SampleNote, crud.scoped(SampleNote, OWNED)]" in dependencies
     assert (
         (project / "modules/sample_notes/__init__.py").read_text().startswith('"""Sample notes: owner-scoped')
     )
