@@ -31,7 +31,7 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True, order=True)
 class Dependency:
-    """One reason `module` is needed: `Dependency("<module>", Kind.TABLE, "<rows>.owner_id → <module>.id")`."""
+    """One reason `module` is needed: `Dependency("<module>", Kind.TABLE, "<rows>.owner_id → <table>.id")`."""
 
     module: str
     kind: Kind
