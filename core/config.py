@@ -1,6 +1,7 @@
 """One `Settings`, read from the environment and `.env`, cached for the process."""
 
 import math
+import re
 import secrets
 import unicodedata
 from collections.abc import Callable
@@ -67,8 +68,8 @@ class Settings(BaseSettings):
     PROJECT_NAME: str = "FastAPI Modulith"
     # Names what this service keeps on servers it may share with others: its rate-limit counters
     # in Redis are kept under it, so two services on one Redis never spend each other's limits.
-    # (hooks/generate.py rewrites this line: a generated service is named by its slug.)
-    SERVICE_NAME: str = Field(default="fastapi-modulith", pattern=r"^[\w.-]{1,100}$")
+    # Unset: PROJECT_NAME, lowercased with a dash for each run of other characters (`service_name`).
+    SERVICE_NAME: str | None = Field(default=None, pattern=r"^[\w.-]{1,100}$")
 
     # Unset outside production means a random key per process (tokens die on restart).
     SECRET_KEY: SecretStr | None = None
@@ -178,6 +179,12 @@ class Settings(BaseSettings):
         if self.SECRET_KEY is not None:
             return self.SECRET_KEY.get_secret_value()
         return secrets.token_urlsafe(48)
+
+    @property
+    def service_name(self) -> str:
+        if self.SERVICE_NAME is not None:
+            return self.SERVICE_NAME
+        return re.sub(r"[^a-z0-9_.]+", "-", self.PROJECT_NAME.lower()).strip("-")[:100] or "service"
 
     @property
     def tracing_enabled(self) -> bool:

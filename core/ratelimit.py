@@ -3,7 +3,7 @@
 Each limit is a setting named `RATE_LIMIT_<NAME>`, core's (`rate_limit("default")`) or a
 module's: `rate_limit("sign_up", OrdersSettings)` applies that section's `RATE_LIMIT_SIGN_UP`
 to a route (`core.config.ModuleSettings`). Counts are kept per client address and per limit name, so
-the default limit is one budget across the whole API, and under the service's SERVICE_NAME, so
+the default limit is one budget across the whole API, and under the service's name (SERVICE_NAME), so
 services sharing one Redis never share a count. A budget that belongs to something else than an
 address (an account, a team) is spent with `spend(request, name, key=...)`.
 
@@ -159,7 +159,7 @@ def _parse(limit: str) -> RateLimitItem:
 
 def _count(limiter: Limiter, item: RateLimitItem, settings: Settings, name: str, key: str) -> float | None:
     """Count one request; None if it is allowed (or cannot be counted), else when the window resets."""
-    identifiers = (settings.SERVICE_NAME, name, key)
+    identifiers = (settings.service_name, name, key)
     if settings.RATE_LIMIT_STORAGE_URL.startswith("memory://"):
         return _memory.setdefault(limiter, MemoryWindows()).hit(item, *identifiers)
     health = _storage_health(limiter)

@@ -199,15 +199,10 @@ def derive(project: Path, answers: dict[str, Any]) -> None:
     # The hooks stay behind, so mypy must not look for them.
     _replace(pyproject, r"^files = \[.*\]$", re.sub(r', "hooks/[^"]*"', "", files.group(0)))
 
-    # Its rate-limit counts in a shared Redis are kept under its own name.
-    _replace(
-        project / "core" / "config.py",
-        r'^    SERVICE_NAME: str = Field\(default=".*?",',
-        f"    SERVICE_NAME: str = Field(default={_toml_string(answers['project_slug'])},",
-    )
-
     env_example = project / ".env.example"
     _replace(env_example, r"^PROJECT_NAME=.*$", f"PROJECT_NAME={_toml_string(answers['project_name'])}")
+    # Its rate-limit counts in a shared Redis are kept under its own name: the slug.
+    _replace(env_example, r"^# SERVICE_NAME=.*$", f"SERVICE_NAME={answers['project_slug']}")
     if answers["database"] == "postgresql":
         database = answers["project_slug"].replace("-", "_")
         _replace(

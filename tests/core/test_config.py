@@ -261,3 +261,9 @@ async def test_request_time_settings_are_the_apps_own(
 
     assert response.status_code == (403 if process_open else 201)
     assert app.title == "Own name"
+
+
+def test_the_service_name_is_the_project_name_made_a_key_unless_set() -> None:
+    assert Settings(_env_file=None, PROJECT_NAME="Acme Orders API").service_name == "acme-orders-api"  # type: ignore[call-arg]
+    named = Settings(_env_file=None, PROJECT_NAME="Acme", SERVICE_NAME="acme-eu")  # type: ignore[call-arg]
+    assert named.service_name == "acme-eu"

@@ -36,7 +36,7 @@ def test_an_organizations_entity_is_scoped_to_it(project: Path):
     assert 'Index("ix_sample_invoices_organization_id_created_at", "organization_id", "created_at")' in models
     assert "owner_id" not in "".join(path.read_text() for path in module.glob("*.py"))
     router = (module / "router.py").read_text()
-    assert "\nMOUNTED_UNDER = IN_ORGANIZATION\n" in router
+    assert "mounted_under=IN_ORGANIZATION" in (module / "manifest.py").read_text()
     assert "member: Writer" in router
     assert router.count(": SampleInvoiceInOrganization") == 3
 

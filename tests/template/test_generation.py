@@ -25,8 +25,6 @@ ANSWER_DEPENDENT = {
     "Dockerfile",
     "compose.yaml",
     ".github/workflows/ci.yml",
-    # SERVICE_NAME's default is the slug.
-    "core/config.py",
     # The module map, drawn from the modules the answers leave (tenancy=user drops one).
     "docs/modules.md",
 }
@@ -516,7 +514,25 @@ def test_tenancy_user_leaves_nothing_of_organizations(default_project):
             if "organization" in line.lower() and not line.startswith("| `tenancy` |"):
                 leftovers.append(f"{name}: {line.strip()}")
     assert leftovers == []
-    assert "MOUNTED_UNDER" not in (default_project / "modules/items/router.py").read_text()
+    assert "mounted_under" not in (default_project / "modules/items/manifest.py").read_text()
+
+
+def core_files(root: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(root)): path.read_bytes()
+        for path in (root / "core").rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def test_core_is_the_same_whatever_the_answers(generate):
+    """Core knows no module: an answer adds or removes module folders and whole lines of settings
+    and dependency files, and never edits core."""
+    expected = core_files(ROOT)
+    for answers in (("admin=no", "tenancy=user"), ("admin=yes", "tenancy=organization")):
+        found = core_files(generate(*answers, "entities=items, tags(name:str:40:unique owned=no)"))
+        assert sorted(found) == sorted(expected), answers
+        assert [name for name in expected if found[name] != expected[name]] == [], answers
 
 
 def test_tenancy_organization_gives_the_entities_to_organizations(generate):
@@ -527,7 +543,10 @@ def test_tenancy_organization_gives_the_entities_to_organizations(generate):
     models = (items / "models.py").read_text()
     assert 'organization_id: uuid.UUID = Field(foreign_key="organizations.id", ondelete="CASCADE")' in models
     assert "owner_id" not in models
-    assert "\nMOUNTED_UNDER = IN_ORGANIZATION\n" in (items / "router.py").read_text()
+    assert (
+        "manifest = Manifest(router=router, mounted_under=IN_ORGANIZATION)"
+        in (items / "manifest.py").read_text()
+    )
     assert (
         "ItemInOrganization = Annotated[Item, in_organization(Item)]"
         in (items / "dependencies.py").read_text()
