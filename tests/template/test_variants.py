@@ -30,6 +30,11 @@ What each variant runs, and why. Answers that change behaviour independently sha
   two more modules (their tests, their lint, the fuzzer's and the client's operations) cost
   the variant's `make test` a few seconds of CPU, less than a busy machine's noise (332-333 s
   of CPU before, 334-339 s after; 345-379 s of wall time either way).
+- `make test module=...` and `changed=...` in several-entities (SLICES_CHECKED_HERE): one
+  entity's tests on its slice, a leaf's edit selecting its own tests alone, and an internal edit
+  to users selecting every module that depends on it (collected only: a few seconds). And
+  `make test module=items` in sqlite-no-docker (ONE_MODULE_HERE), where there is no admin site:
+  the slice still mounts what the rows refer to and what the app stands on.
 - `make lint` and a few tests that read the changed files where only files change:
   sqlite-no-docker (the Docker files are dropped, and with admin=no the admin site: its package,
   views, settings and the entity template's parts, so also the entity scaffold and the items
@@ -44,6 +49,7 @@ CI), and each variant's own cache costs only seconds. Each variant's wall and CP
 step, is in the terminal summary.
 """
 
+import json
 import os
 import re
 import shlex
@@ -114,6 +120,8 @@ WITH_SLOW_TESTS = {"defaults", "no-entities", "postgresql-redis-closed"}
 SCAFFOLD_CHECKED_HERE = {"defaults", "no-entities", "several-entities", "python-3.13"}
 # `make test module=...` and `changed=...`, where there are modules enough to slice.
 SLICES_CHECKED_HERE = {"several-entities"}
+# `make test module=items` where the service has no admin site, which every module's views plug into.
+ONE_MODULE_HERE = {"sqlite-no-docker"}
 # The README's "Add an entity", followed before the user's `make test` (see walk_the_readme).
 README_WALKED_HERE = {"defaults"}
 # The tests a smoke run keeps: the project's files, its settings and .env, rate limits, registration.
@@ -242,6 +250,8 @@ def run_variant(name: str, *, out: Path, home: Path, postgres: bool) -> VariantR
             run.step("tests", [str(run.project / ".venv/bin/pytest"), *tests], cwd=run.project, env=env)
         if name in SLICES_CHECKED_HERE and run.failure is None:
             check_slices(run, make, env)
+        if name in ONE_MODULE_HERE and run.failure is None:
+            check_one_module(run, make, env)
     except Exception:  # a broken variant must not take the pool down with it
         run.failure = traceback.format_exc()
     return run
@@ -293,7 +303,8 @@ def check_slices(run: VariantRun, make: list[str], env: dict[str, str]) -> None:
         "make test module", [*make, "test", "module=order_lines", quiet], cwd=run.project, env=env
     ):
         return
-    mounted = 'modulith: pytest tests/order_lines (MODULES=["auth", "order_lines", "organizations", "users"])'
+    slice_ = ["admin", "auth", "order_lines", "organizations", "users"]
+    mounted = f"modulith: pytest tests/order_lines (MODULES={json.dumps(slice_)})"
     if mounted not in run.output or " passed" not in run.output:
         run.failure = f"make test module=order_lines ran something else:\n{run.output[-3000:]}"
         return
@@ -303,8 +314,35 @@ def check_slices(run: VariantRun, make: list[str], env: dict[str, str]) -> None:
     edited.write_text(text.replace("The organization's notes", "This organization's notes"))
     if not run.step("make test changed", [*make, "test", "changed=HEAD", quiet], cwd=run.project, env=env):
         return
+    # notes is a leaf: nothing depends on it, so its own tests alone.
     if "modulith: pytest tests/notes\n" not in run.output:
         run.failure = f"make test changed=HEAD ran more than notes' tests:\n{run.output[-3000:]}"
+        return
+    edited.write_text(text)
+    # An internal edit to users (no public name changes): every module that depends on users,
+    # directly or not, may break with it, and is selected. Only collected: the suites ran above.
+    internal = run.project / "modules/users/service.py"
+    internal.write_text(internal.read_text() + "\n# an internal edit\n")
+    changed = [*make, "test", "changed=HEAD", "PYTEST_ARGS=-q -p no:cacheprovider --collect-only"]
+    if not run.step("make test changed (users)", changed, cwd=run.project, env=env):
+        return
+    expected = " ".join(
+        f"tests/{name}" for name in ("auth", "items", "notes", "order_lines", "organizations", "users")
+    )
+    if f"modulith: pytest {expected}\n" not in run.output:
+        run.failure = f"an internal edit to users did not select its dependents' tests:\n{run.output[-3000:]}"
+
+
+def check_one_module(run: VariantRun, make: list[str], env: dict[str, str]) -> None:
+    """One entity's tests on its slice of the app, where the service has no admin site: the
+    slice mounts what the entity's rows refer to (users, by their owner) and what the app stands on."""
+    assert run.project is not None
+    quiet = "PYTEST_ARGS=-q -p no:cacheprovider"
+    if not run.step("make test module", [*make, "test", "module=items", quiet], cwd=run.project, env=env):
+        return
+    mounted = 'modulith: pytest tests/items (MODULES=["auth", "items", "users"])'
+    if mounted not in run.output or " passed" not in run.output:
+        run.failure = f"make test module=items ran something else:\n{run.output[-3000:]}"
 
 
 def selected_variants(session: pytest.Session) -> list[str]:
