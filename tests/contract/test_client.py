@@ -23,11 +23,11 @@ import pytest
 from fastapi import FastAPI
 from sqlmodel import Session
 
-from core.crud import OWNER, table_of
+from core.crud import table_of
 from core.db import Table
 from core.discovery import module_names
 from core.naming import snake_case
-from modules.users.models import User
+from modules.users.api import OWNED, User
 from tests.helpers import PASSWORD, insert_row
 
 PACKAGE = "generated_api_client"
@@ -46,7 +46,7 @@ class Entity:
 
     @property
     def owned(self) -> bool:
-        return OWNER in table_of(self.model).c
+        return OWNED.column in table_of(self.model).c
 
     @property
     def row_id(self) -> str:
