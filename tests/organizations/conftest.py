@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from tests.organizations.helpers import URL, add_member
+from tests.organizations.helpers import BOB, URL, add_member
 
 
 @pytest.fixture
@@ -25,3 +25,14 @@ def member_of(db, organization, make_user, headers_for):
         return member, headers_for(member)
 
     return make
+
+
+@pytest.fixture
+def bob(make_user):
+    """Bob, verified: the address the invitation tests invite."""
+    return make_user(BOB, is_verified=True)
+
+
+@pytest.fixture
+def bob_headers(bob, headers_for):
+    return headers_for(bob)

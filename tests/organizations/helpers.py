@@ -12,6 +12,7 @@ from tests.helpers import insert_row
 
 URL = "/api/v1/organizations"
 ACCEPT = f"{URL}/invitations/accept"
+BOB = "bob@example.com"
 # The frontend page an invitation's link opens (`service.invite`).
 INVITATION_PATH = "accept-invitation"
 
@@ -47,3 +48,16 @@ def role_of(session: Session, organization: dict[str, str], user_id: uuid.UUID) 
         )
     ).first()
     return membership.role if membership else None
+
+
+async def invite(client, headers, organization, role="member", email=BOB):
+    """An invitation sent through the API (201 asserted): its JSON."""
+    r = await client.post(
+        f"{URL}/{organization['id']}/invitations", json={"email": email, "role": role}, headers=headers
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def accept(client, headers, token):
+    return await client.post(ACCEPT, json={"token": token}, headers=headers)

@@ -22,32 +22,19 @@ from modules.organizations.service import (
 from modules.users.verification import VERIFY_LINK
 from tests.auth.lifecycle import VERIFY_PATH
 from tests.helpers import PASSWORD, TEST_SECRET_KEY
-from tests.organizations.helpers import ACCEPT, INVITATION_PATH, URL, add_member, invitation_token, role_of
+from tests.organizations.helpers import (
+    ACCEPT,
+    BOB,
+    INVITATION_PATH,
+    URL,
+    accept,
+    add_member,
+    invitation_token,
+    invite,
+    role_of,
+)
 
-BOB = "bob@example.com"
 INVALID = {"detail": INVALID_LINK, "code": "link_invalid"}
-
-
-@pytest.fixture
-def bob(make_user):
-    return make_user(BOB, is_verified=True)
-
-
-@pytest.fixture
-def bob_headers(bob, headers_for):
-    return headers_for(bob)
-
-
-async def invite(client, headers, organization, email=BOB, role="member"):
-    r = await client.post(
-        f"{URL}/{organization['id']}/invitations", json={"email": email, "role": role}, headers=headers
-    )
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-async def accept(client, headers, token):
-    return await client.post(ACCEPT, json={"token": token}, headers=headers)
 
 
 def pending(db):

@@ -13,33 +13,10 @@ from modules.organizations.events import MemberRemoved
 from modules.organizations.models import Invitation
 from modules.organizations.service import INVALID_LINK, INVITER_WITHOUT_AUTHORITY
 from tests.helpers import delete_row
-from tests.organizations.helpers import ACCEPT, URL, add_member, invitation_token, role_of
+from tests.organizations.helpers import BOB, URL, accept, add_member, invitation_token, invite, role_of
 
-BOB = "bob@example.com"
 NO_AUTHORITY = {"detail": INVITER_WITHOUT_AUTHORITY, "code": "link_invalid"}
 DEAD_LINK = {"detail": INVALID_LINK, "code": "link_invalid"}
-
-
-@pytest.fixture
-def bob(make_user):
-    return make_user(BOB, is_verified=True)
-
-
-@pytest.fixture
-def bob_headers(bob, headers_for):
-    return headers_for(bob)
-
-
-async def invite(client, headers, organization, role, email=BOB):
-    r = await client.post(
-        f"{URL}/{organization['id']}/invitations", json={"email": email, "role": role}, headers=headers
-    )
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-async def accept(client, headers, token):
-    return await client.post(ACCEPT, json={"token": token}, headers=headers)
 
 
 def pending(db):

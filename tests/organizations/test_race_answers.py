@@ -12,21 +12,10 @@ from sqlmodel import select
 from core import crud
 from core.errors import ConflictError, NotFoundError
 from modules.organizations.models import Membership
-from tests.organizations.helpers import ACCEPT, URL, add_member, add_organization, invitation_token
+from tests.organizations.helpers import ACCEPT, BOB, URL, add_member, add_organization, invitation_token
 
 # Enough to catch an outcome seen in 3% of rounds with odds of 1 in 10 of missing it.
 ROUNDS = 75
-BOB = "bob@example.com"
-
-
-@pytest.fixture
-def bob(make_user):
-    return make_user(BOB, is_verified=True)
-
-
-@pytest.fixture
-def bob_headers(bob, headers_for):
-    return headers_for(bob)
 
 
 def organization_of(db, user):

@@ -117,7 +117,7 @@ COVERAGE_CHECKED_HERE = {"defaults", "no-entities", "several-entities"}
 # registration closed the system tests' servers must still let their clients sign up; and with
 # Redis named in .env, every server they start counts its limits in that one Redis.
 WITH_SLOW_TESTS = {"defaults", "no-entities", "postgresql-redis-closed"}
-SCAFFOLD_CHECKED_HERE = {"defaults", "no-entities", "several-entities", "python-3.13"}
+SCAFFOLD_CHECKED_HERE = {"defaults", "python-3.13"}
 # `make test module=...` and `changed=...`, where there are modules enough to slice.
 SLICES_CHECKED_HERE = {"several-entities"}
 # `make test module=items` where the service has no admin site, which every module's views plug into.
