@@ -1,6 +1,5 @@
 """The mail path: the console backend `make run` uses, and SMTP against a real server."""
 
-import contextlib
 import os
 import re
 import signal
@@ -9,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -275,7 +274,7 @@ def serving(command: list[str], log: Path, port: int, **settings: str) -> Iterat
         yield base_url
     finally:
         # The service may have stopped already (the assertion above says why): nothing to end.
-        with contextlib.suppress(ProcessLookupError):
+        with suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
 
