@@ -197,6 +197,18 @@ def _refuse(name: str, item: RateLimitItem, reset_at: float | None) -> None:
     )
 
 
+def _budget(
+    request: Request, name: str, section: type[ModuleSettings] | None
+) -> tuple[Limiter, Settings, RateLimitItem] | None:
+    """The app's limiter, settings and the limit `name` names; None while limits are off."""
+    setting = _setting(name, section)
+    limiter: Limiter = request.app.state.limiter
+    if not limiter.enabled:
+        return None
+    settings: Settings = request.app.state.settings
+    return limiter, settings, _limit(settings, setting, section)
+
+
 def rate_limit(name: str, section: type[ModuleSettings] | None = None) -> Any:
     """A dependency enforcing the limit in setting `RATE_LIMIT_<NAME>` (of the module's `section`,
     else core's); 429 with Retry-After."""
@@ -218,12 +230,10 @@ async def spend(
     id, a team's), for a limit that must hold wherever its requests come from. The
     limit's name keeps one budget's keys apart from another's. Called from a dependency that
     knows the key, marked `raises(RateLimitedError)`. `section`: as for `rate_limit`."""
-    setting = _setting(name, section)
-    limiter: Limiter = request.app.state.limiter
-    if not limiter.enabled:
+    budget = _budget(request, name, section)
+    if budget is None:
         return
-    settings: Settings = request.app.state.settings
-    item = _limit(settings, setting, section)
+    limiter, settings, item = budget
     counted_as = key or client_address(request)
     # Counting in this process's memory is quicker than a trip to the threadpool; a storage
     # server (Redis) is network I/O and stays off the event loop.
@@ -239,10 +249,8 @@ def enforce_rate_limit(request: Request, name: str, *, section: type[ModuleSetti
     that limits only some requests (an email change, not every profile edit): it blocks on the
     storage, so it belongs in the threadpool, never on the event loop. `section`: as for
     `rate_limit`."""
-    setting = _setting(name, section)
-    limiter: Limiter = request.app.state.limiter
-    if not limiter.enabled:
+    budget = _budget(request, name, section)
+    if budget is None:
         return
-    settings: Settings = request.app.state.settings
-    item = _limit(settings, setting, section)
+    limiter, settings, item = budget
     _refuse(name, item, _count(limiter, item, settings, name, client_address(request)))
