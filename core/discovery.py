@@ -5,12 +5,15 @@ on and what core itself stands on (`ModuleMap.slice`) are found: an app of one m
 as its tests see it."""
 
 import importlib
+import inspect
 import pkgutil
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from fastapi import APIRouter
 
@@ -82,7 +85,25 @@ def _manifest(name: str) -> Manifest:
     if not isinstance(found, Manifest):
         raise ManifestError(name, "manifest", "is not a core.manifest.Manifest")
     found.check(name)
+    for part, named in (("jobs", found.jobs), ("listeners", found.listeners)):
+        _refuse_unnamed(name, part, named)
     return found
+
+
+def _refuse_unnamed(name: str, part: str, named: Sequence[Callable[..., Any]]) -> None:
+    """A function of the module's `jobs.py` or `listeners.py` that its manifest leaves out would
+    never be imported where it must run: refused at startup, rather than silently never run."""
+    module = _import_part(name, part)
+    if module is None:
+        return
+    written = [
+        value.__name__
+        for key, value in vars(module).items()
+        if inspect.isfunction(value) and value.__module__ == module.__name__ and not key.startswith("_")
+    ]
+    missing = sorted(set(written) - {function.__name__ for function in named})
+    if missing:
+        raise ManifestError(name, part, f"leaves out {', '.join(missing)} of {part}.py: name each there")
 
 
 def import_job_handlers() -> None:

@@ -158,6 +158,23 @@ def test_the_token_url_is_the_declaring_modules_route() -> None:
     assert discovery.sign_in_url() == "/api/v1/auth/login"
 
 
+def test_a_job_its_manifest_leaves_out_stops_the_app_naming_it(fake_modules: Path) -> None:
+    (fake_modules / "models_only" / "jobs.py").write_text(
+        "def render(payload, context):\n    pass\n\n\ndef _helper():\n    pass\n"
+    )
+    (fake_modules / "models_only" / "manifest.py").write_text(
+        "from core.manifest import Manifest\n\nmanifest = Manifest()\n"
+    )
+
+    with pytest.raises(SystemExit) as stopped:
+        discovery.manifests()
+
+    assert (
+        str(stopped.value)
+        == "modules/models_only/manifest.py: jobs leaves out render of jobs.py: name each there"
+    )
+
+
 def test_import_models_imports_the_models_that_exist(fake_modules: Path) -> None:
     discovery.import_models()
 

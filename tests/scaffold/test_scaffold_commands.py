@@ -96,10 +96,14 @@ def scaffolded(project: Path) -> Iterator[dict[str, float]]:
 
 
 def add_the_readmes_listener(project: Path) -> None:
-    """The README's second module reacting to the first ("Add an entity"), its listener and its
-    test, as a team copies them, for sample_orders and sample_order_notes."""
+    """The README's second module reacting to the first ("Add an entity"), its listener, its
+    manifest and its test, as a team copies them, for sample_orders and sample_order_notes."""
     readme = (ROOT / "README.md").read_text()
-    for path in ("modules/order_notes/listeners.py", "tests/order_notes/test_listeners.py"):
+    for path in (
+        "modules/order_notes/listeners.py",
+        "modules/order_notes/manifest.py",
+        "tests/order_notes/test_listeners.py",
+    ):
         (block,) = re.findall(rf"```python\n# {re.escape(path)}\n(.*?)```", readme, flags=re.DOTALL)
         for ours, sample in (
             ("order_notes", "sample_order_notes"),
