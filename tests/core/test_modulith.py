@@ -196,11 +196,14 @@ def test_an_internal_edit_runs_the_tests_of_every_module_that_depends_on_it(enti
 
 
 def test_in_this_service_an_edit_inside_users_runs_the_tests_of_every_module_standing_on_it() -> None:
-    present = {f"tests/{name}" for name in ("organizations", "items") if (ROOT / "modules" / name).is_dir()}
+    modules = ModuleMap.read(ROOT)
+    standing = ["users", *modules.dependents("users")]
 
-    selected = changed_tests(ROOT, ModuleMap.read(ROOT), ["modules/users/service.py"])
+    selected = changed_tests(ROOT, modules, ["modules/users/service.py"])
 
-    assert {"tests/users", "tests/auth", *present} <= set(selected)
+    # auth, and every entity an account owns, whatever else this service has.
+    assert {"tests/users", "tests/auth"} <= set(selected)
+    assert set(selected) == {f"tests/{name}" for name in standing if (ROOT / "tests" / name).is_dir()}
 
 
 def test_an_edit_to_a_leaf_entity_runs_its_own_tests_only(entities: Path) -> None:
@@ -260,13 +263,16 @@ def test_a_slice_of_one_module_mounts_it_and_what_it_depends_on_only() -> None:
 
 
 def without_core_seams(root: Path) -> None:
-    """Fill no core seam in any manifest, and leave out the admin site (as admin=no does), whose
-    views every module hands over: a service whose modules plug into nothing but each other."""
+    """Fill no core seam in any manifest, and leave out the modules that install something beside
+    the API, with the parts other modules hand them (`<module>.py`), as a service generated
+    without them: modules that plug into nothing but each other."""
+    for name, module in ModuleMap.read(root).modules.items():
+        if "install" in module.seams:
+            shutil.rmtree(root / "modules" / name)
+            for path in (root / "modules").glob(f"*/{name}.py"):
+                path.unlink()
     for path in (root / "modules").glob("*/manifest.py"):
         path.write_text("from core.manifest import Manifest\n\nmanifest = Manifest()\n")
-    for path in (root / "modules").glob("*/admin.py"):
-        path.unlink()
-    shutil.rmtree(root / "modules/admin", ignore_errors=True)
 
 
 def test_a_slice_mounts_the_modules_whose_tables_its_rows_reference(entities: Path) -> None:

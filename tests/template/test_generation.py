@@ -311,7 +311,7 @@ def test_template_from_a_git_url(tmp_path):
 def test_entities_are_scaffolded_and_items_kept_only_if_listed(generate):
     project = generate("entities=order_lines,notes")
     modules = sorted(path.name for path in (project / "modules").iterdir() if path.is_dir())
-    assert modules == ["auth", "notes", "order_lines", "users"]
+    assert modules == ["admin", "auth", "notes", "order_lines", "users"]
     assert (project / "tests" / "order_lines").is_dir()
     assert not (project / "tests" / "items").exists()
     revisions = sorted(path.name for path in (project / "migrations" / "versions").glob("*.py"))
@@ -360,7 +360,7 @@ def test_generating_the_same_answers_twice_gives_the_same_files(generate):
 def test_no_entities_leaves_auth_and_users_only(generate):
     project = generate("entities=")
     modules = sorted(path.name for path in (project / "modules").iterdir() if path.is_dir())
-    assert modules == ["auth", "users"]
+    assert modules == ["admin", "auth", "users"]
 
 
 def test_readme_is_the_root_readme_made_the_projects(default_project):
