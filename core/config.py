@@ -180,7 +180,7 @@ class Settings(BaseSettings):
             return self.SECRET_KEY.get_secret_value()
         return secrets.token_urlsafe(48)
 
-    @property
+    @cached_property  # read by every rate-limited request
     def service_name(self) -> str:
         if self.SERVICE_NAME is not None:
             return self.SERVICE_NAME

@@ -8,7 +8,7 @@ import inspect as signatures
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
@@ -188,14 +188,16 @@ def _one(model: type[Row], scope: Scope | None, *, account: bool = False) -> Any
     account itself when `account`), read in one statement with the caller's standing and what
     the scope joins. A row out of the caller's reach is 404, as a missing one is."""
     missing, name = _not_found(model), _row_id(model)
+    # Built on the first request (the accounts' module is known by then), then reused as it is.
+    statement = cache(partial(_with_caller, model, scope))
 
     async def load(request: Request, claims: access.Claims, **path: uuid.UUID) -> Row:
         value = _value(scope, claims, path)
         parameters = {"row_id": path.get(name), "caller": claims.user_id, SCOPE_VALUE: value}
-        found = await access.read(request, _with_caller(model, scope), parameters)
+        found = await access.read(request, statement(), parameters)
         held = _held_to(scope, found, claims, value, request.method)
         assert found is not None
-        if found.id is None or any(found._mapping[column] != held[column] for column in held):
+        if found.id is None or (held and any(found._mapping[column] != held[column] for column in held)):
             raise NotFoundError(missing)
         return detached(model, found)
 
