@@ -193,7 +193,9 @@ def _one(model: type[Row], scope: Scope | None, *, account: bool = False) -> Any
 
     async def load(request: Request, claims: access.Claims, **path: uuid.UUID) -> Row:
         value = _value(scope, claims, path)
-        parameters = {"row_id": path.get(name), "caller": claims.user_id, SCOPE_VALUE: value}
+        parameters = {"row_id": path.get(name), "caller": claims.user_id}
+        if scope is not None and scope.join is not None:
+            parameters[SCOPE_VALUE] = value
         found = await access.read(request, statement(), parameters)
         held = _held_to(scope, found, claims, value, request.method)
         assert found is not None
