@@ -322,7 +322,7 @@ def check_slices(run: VariantRun, make: list[str], env: dict[str, str]) -> None:
     # An internal edit to users (no public name changes): every module that depends on users,
     # directly or not, may break with it, and is selected. Only collected: the suites ran above.
     internal = run.project / "modules/users/service.py"
-    internal.write_text(internal.read_text() + "\n# an internal edit\n")
+    internal.write_text(internal.read_text() + "\n\n# an internal edit\n")  # as ruff formats it
     changed = [*make, "test", "changed=HEAD", "PYTEST_ARGS=-q -p no:cacheprovider --collect-only"]
     if not run.step("make test changed (users)", changed, cwd=run.project, env=env):
         return
