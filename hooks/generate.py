@@ -528,34 +528,35 @@ def init_git(project: Path, answers: dict[str, Any]) -> str:
     return "git: made a repository with a first commit of everything generated (MODULITH_NO_GIT=1 skips this)"
 
 
-def provide_ruff(project: Path, folder: Path) -> None:
+def provide_ruff(project: Path) -> None:
     """The project's own ruff, for the scaffold to lay out what it renders, as `make entity` does
     with the one in .venv. cookiecutter runs this hook with whatever Python it was installed in,
-    which rarely has ruff: then the lock's pin is installed into `folder`, for this run only."""
+    which rarely has ruff: then the lock's pin is installed once into the user's cache
+    (`~/.cache/fastapi-modulith/ruff==X`) and used from there by this and later generations."""
     if importlib.util.find_spec("ruff") is not None:
         return
     pin = next(
         line for line in (project / "requirements.lock").read_text().splitlines() if line.startswith("ruff==")
     )
-    installed = subprocess.run(  # noqa: S603 (this interpreter's pip, the lock's pin)
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--target",
-            str(folder),
-            pin,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if installed.returncode != 0:
-        reason = (installed.stderr.strip().splitlines() or ["no message"])[-1]
-        raise SystemExit(f"error: could not install {pin} to lay out the entities ({reason})")
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fastapi-modulith"
+    folder = cache / pin
+    if not (folder / "ruff").is_dir():
+        cache.mkdir(parents=True, exist_ok=True)
+        # Installed beside, then moved in whole: a generation running at the same time never
+        # sees half an install.
+        staging = Path(tempfile.mkdtemp(dir=cache))
+        command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        installed = subprocess.run(  # noqa: S603 (this interpreter's pip, the lock's pin)
+            [*command, "--target", str(staging), pin], capture_output=True, text=True, check=False
+        )
+        if installed.returncode != 0:
+            shutil.rmtree(staging, ignore_errors=True)
+            reason = (installed.stderr.strip().splitlines() or ["no message"])[-1]
+            raise SystemExit(f"error: could not install {pin} to lay out the entities ({reason})")
+        try:
+            staging.rename(folder)
+        except OSError:  # another generation moved its own in first: the same pin
+            shutil.rmtree(staging, ignore_errors=True)
     # Seen by this process's check and by the `python -m ruff` the scaffold runs.
     sys.path.insert(0, str(folder))
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")]))
@@ -566,9 +567,8 @@ def generate(*, project: Path, template_root: Path, answers: dict[str, Any]) -> 
     copy_root(template_root, project)
     derive(project, answers)
     write_env(project)
-    with tempfile.TemporaryDirectory() as folder:
-        provide_ruff(project, Path(folder))
-        add_entities(project, entities(answers))
+    provide_ruff(project)
+    add_entities(project, entities(answers))
     project_readme(project, template_root, answers)
     note = write_cruft_state(project, template_root, answers)
     if note:
