@@ -142,18 +142,19 @@ def plant_module(root: Path, name: str, models: str) -> None:
 @pytest.fixture
 def entities(copy: Path) -> Path:
     """The copy, with two entities coupled to the rest by their tables alone: notes belong to a
-    project, projects to a user. Every module has a test folder."""
+    project, projects to a user (named apart from any entity a service has). Every module has a
+    test folder."""
     plant_module(
         copy,
-        "projects",
-        'class Project(Table, table=True):\n    owner_id: uuid.UUID = Field(foreign_key="users.id")\n',
+        "zq_projects",
+        'class ZqProject(Table, table=True):\n    owner_id: uuid.UUID = Field(foreign_key="users.id")\n',
     )
     plant_module(
         copy,
-        "notes",
-        "class Note(Table, table=True):\n"
-        '    __tablename__ = "project_notes"\n'
-        '    project_id: uuid.UUID = Field(foreign_key="projects.id")\n',
+        "zq_notes",
+        "class ZqNote(Table, table=True):\n"
+        '    __tablename__ = "zq_project_notes"\n'
+        '    project_id: uuid.UUID = Field(foreign_key="zq_projects.id")\n',
     )
     for name in ModuleMap.read(copy).modules:
         (copy / "tests" / name).mkdir(parents=True, exist_ok=True)
@@ -163,19 +164,21 @@ def entities(copy: Path) -> Path:
 def test_a_foreign_key_to_another_modules_table_is_a_dependency_on_it(entities: Path) -> None:
     modules = ModuleMap.read(entities).modules
 
-    assert modules["projects"].links == [Dependency("users", Kind.TABLE, "projects.owner_id → users.id")]
-    assert modules["notes"].links == [
-        Dependency("projects", Kind.TABLE, "project_notes.project_id → projects.id")
+    assert modules["zq_projects"].links == [
+        Dependency("users", Kind.TABLE, "zq_projects.owner_id → users.id")
     ]
-    assert modules["notes"].dependencies == {"projects"}
+    assert modules["zq_notes"].links == [
+        Dependency("zq_projects", Kind.TABLE, "zq_project_notes.project_id → zq_projects.id")
+    ]
+    assert modules["zq_notes"].dependencies == {"zq_projects"}
 
 
 def test_the_map_says_why_a_module_depends_on_another(entities: Path) -> None:
     drawn = render(ModuleMap.read(entities))
 
-    assert "  projects -->|table| users\n" in drawn
-    assert "| depends on | `users` (table `projects.owner_id → users.id`) |" in drawn
-    assert "| used by | `notes` (table) |" in drawn
+    assert "  zq_projects -->|table| users\n" in drawn
+    assert "| depends on | `users` (table `zq_projects.owner_id → users.id`) |" in drawn
+    assert "| used by | `zq_notes` (table) |" in drawn
 
 
 def test_the_map_of_this_service_says_auth_imports_users_and_references_its_table() -> None:
@@ -190,8 +193,8 @@ def test_an_internal_edit_runs_the_tests_of_every_module_that_depends_on_it(enti
 
     selected = changed_tests(entities, modules, ["modules/users/service.py"])
 
-    # notes stand on users only through projects' table, and run all the same.
-    assert {"tests/users", "tests/auth", "tests/projects", "tests/notes"} <= set(selected)
+    # The notes stand on users only through the projects' table, and run all the same.
+    assert {"tests/users", "tests/auth", "tests/zq_projects", "tests/zq_notes"} <= set(selected)
     assert selected == module_tests(entities, sorted(["users", *modules.dependents("users")]))
 
 
@@ -207,10 +210,10 @@ def test_in_this_service_an_edit_inside_users_runs_the_tests_of_every_module_sta
 
 
 def test_an_edit_to_a_leaf_entity_runs_its_own_tests_only(entities: Path) -> None:
-    # Nothing depends on notes: out of a suite of every module's folder, one.
+    # Nothing depends on the notes: out of a suite of every module's folder, one.
     modules = ModuleMap.read(entities)
 
-    assert changed_tests(entities, modules, ["modules/notes/models.py"]) == ["tests/notes"]
+    assert changed_tests(entities, modules, ["modules/zq_notes/models.py"]) == ["tests/zq_notes"]
 
 
 @pytest.mark.parametrize(
@@ -278,7 +281,7 @@ def without_core_seams(root: Path) -> None:
 def test_a_slice_mounts_the_modules_whose_tables_its_rows_reference(entities: Path) -> None:
     without_core_seams(entities)
 
-    assert ModuleMap.read(entities).slice(["notes"]) == ["notes", "projects", "users"]
+    assert ModuleMap.read(entities).slice(["zq_notes"]) == ["users", "zq_notes", "zq_projects"]
 
 
 def test_every_slice_mounts_the_module_that_offers_what_core_stands_on(copy: Path) -> None:
