@@ -127,3 +127,22 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_sep("-", "template variants")
         for line in TEMPLATE_TIMES:
             terminalreporter.write_line(line)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the selected template variants now, beside the rest of the suite: one pytest keeps
+    one core busy, and the variants (most of the suite's CPU) take the other. Through the test
+    module pytest imported, whose pool their tests then wait on."""
+    if session.config.option.collectonly:
+        return
+    for item in session.items:
+        if getattr(item, "originalname", None) == "test_generated_project_passes_its_own_checks":
+            item.module.start_variants(session)  # type: ignore[attr-defined]
+            return
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    for item in session.items:
+        if getattr(item, "originalname", None) == "test_generated_project_passes_its_own_checks":
+            item.module.stop_variants()  # type: ignore[attr-defined]
+            return

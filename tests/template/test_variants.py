@@ -40,8 +40,9 @@ What each variant runs, and why. Answers that change behaviour independently sha
   views, settings and the entity template's parts, so also the entity scaffold and the items
   rendered without them).
 
-Speed: the variants run TEMPLATE_JOBS at a time (default: one per core) in a pool that the
-first of these tests starts with the variants the session selected (`-k defaults` runs one);
+Speed: the variants run TEMPLATE_JOBS at a time (default: one per core) in a pool started as
+soon as collection is done (tests/template/conftest.py), with the variants the session selected
+(`-k defaults` runs one): they run beside the rest of the suite, which keeps one core busy, and
 each test then waits for its own. Each variant has a Redis database of its own. They share
 cookiecutter's venv and uv's package cache (so `make install` takes seconds), but not a mypy
 cache: two mypy processes writing one cache at once can crash mypy (an INTERNAL ERROR, seen in
@@ -60,7 +61,6 @@ import threading
 import time
 import tomllib
 import traceback
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -356,21 +356,42 @@ def selected_variants(session: pytest.Session) -> list[str]:
     return [name for name in ORDER if name in chosen]
 
 
-@pytest.fixture(scope="session")
-def variant_runs(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Future[VariantRun]]]:
-    """The selected variants, started at once on a pool of TEMPLATE_JOBS workers: a developer
-    who runs one variant waits for that one alone."""
-    home = tmp_path_factory.mktemp("variant-home")
-    postgres = postgres_available()
-    names = selected_variants(request.session)
-    outs = {name: tmp_path_factory.mktemp(f"variant-{name}") for name in names}
-    with ThreadPoolExecutor(JOBS) as pool:
-        yield {
+# The session's pool and its runs, once started (by `start_variants`).
+_STARTED: dict[str, object] = {}
+
+
+def start_variants(session: pytest.Session) -> dict[str, Future[VariantRun]]:
+    """Start the selected variants on a pool of TEMPLATE_JOBS workers, once per session. The
+    template's conftest calls it as soon as collection is done, so they run beside the rest of
+    the suite (which keeps one core busy, not two) rather than after it."""
+    if "runs" not in _STARTED:
+        factory: pytest.TempPathFactory = session.config._tmp_path_factory  # type: ignore[attr-defined]
+        home = factory.mktemp("variant-home")
+        postgres = postgres_available()
+        names = selected_variants(session)
+        outs = {name: factory.mktemp(f"variant-{name}") for name in names}
+        pool = ThreadPoolExecutor(JOBS)
+        _STARTED["pool"] = pool
+        _STARTED["runs"] = {
             name: pool.submit(run_variant, name, out=outs[name], home=home, postgres=postgres)
             for name in names
         }
+    runs: dict[str, Future[VariantRun]] = _STARTED["runs"]  # type: ignore[assignment]
+    return runs
+
+
+def stop_variants() -> None:
+    """Wait for the variants that started, dropping those that had not: the session is over."""
+    pool = _STARTED.get("pool")
+    if isinstance(pool, ThreadPoolExecutor):
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture(scope="session")
+def variant_runs(request: pytest.FixtureRequest) -> dict[str, Future[VariantRun]]:
+    """The selected variants, started at once on a pool: a developer who runs one variant waits
+    for that one alone."""
+    return start_variants(request.session)
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
