@@ -140,13 +140,9 @@ def _with_caller(model: type[SQLModel], scope: Scope | None) -> Select[Any]:
 
 @cache
 def _caller_alone(scope: Scope | None) -> Select[Any]:
-    """The :caller's standing and what the scope joins, without a row."""
-    accounts, selectable, columns = _joined(scope)
-    return (
-        select_columns(*access.standing(accounts), *columns)
-        .select_from(selectable)
-        .where(accounts.c.id == bindparam("caller"))
-    )
+    """The :caller's standing (`access.standing_of_caller`) and what the scope joins, without a row."""
+    _accounts, selectable, columns = _joined(scope)
+    return access.standing_of_caller().add_columns(*columns).select_from(selectable)
 
 
 def _depends(load: Any, parameters: dict[str, Any], *errors: type[ServiceError]) -> Any:
