@@ -34,14 +34,18 @@ class ConfigurationError(SystemExit):
         super().__init__(f"Refusing to start: {reason}")
 
 
-# An empty value (`SMTP_USER=`) means unset, as in .env.example.
-_SOURCES = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
+# An empty value (`SMTP_USER=`) means unset, as in .env.example. The string under a field is its
+# description, for pydantic as for docs/reference/settings.md, which `make modules` draws from it.
+_SOURCES = SettingsConfigDict(
+    env_file=".env", extra="ignore", env_ignore_empty=True, use_attribute_docstrings=True
+)
 
 
 class ModuleSettings(BaseSettings):
     """A module's own settings: a class in its `settings.py`, named in its manifest, read from the
     same environment and `.env` as `Settings` (`Settings.section` gives the app's instance), and
-    documented in `.env.example` under the module's name. Core's `Settings` names none of them."""
+    listed in `.env.example` under the module's name. The string under each field describes it,
+    to pydantic and in docs/reference/settings.md. Core's `Settings` names none of them."""
 
     model_config = _SOURCES
 
@@ -53,6 +57,8 @@ S = TypeVar("S", bound=ModuleSettings)
 
 
 class Settings(BaseSettings):
+    """Core's settings: what every service has, whichever modules it keeps."""
+
     model_config = _SOURCES
     # What this instance was built from (`Settings(_env_file=None, LOG_LEVEL="DEBUG")`, a module's
     # settings among them), so each module's section reads the same sources, and the values
@@ -65,105 +71,151 @@ class Settings(BaseSettings):
         self._given = values
 
     ENVIRONMENT: Literal["local", "test", "production"] = "local"
+    """Where the service runs. `production` refuses to start with a weak `SECRET_KEY`, with mail
+    written to the log or with credentials for any origin, and logs JSON."""
     PROJECT_NAME: str = "FastAPI Modulith"
-    # Names what this service keeps on servers it may share with others: its rate-limit counters
-    # in Redis are kept under it, so two services on one Redis never spend each other's limits.
-    # Unset: PROJECT_NAME, lowercased with a dash for each run of other characters (`service_name`).
+    """The service's name: the title of `/docs`, the sender's name on its mail, and what
+    `SERVICE_NAME` and `OTEL_SERVICE_NAME` default to."""
     SERVICE_NAME: str | None = Field(default=None, pattern=r"^[\w.-]{1,100}$")
+    """Names what this service keeps on servers it may share with others: its rate-limit counters
+    in Redis are kept under it, so two services on one Redis never spend each other's limits.
+    Unset: `PROJECT_NAME`, lowercased, with a dash for each run of other characters."""
 
-    # Unset outside production means a random key per process (tokens die on restart).
     SECRET_KEY: SecretStr | None = None
-    # bcrypt's work factor; tests lower it to keep the suite fast.
+    """Signs the tokens: access and refresh tokens, and the links sent by mail. Production refuses
+    it unset, shorter than 32 bytes, with fewer than 10 distinct characters, with whitespace or an
+    invisible character, too predictable (under about 128 bits: runs or repeats), or the example
+    value of `.env.example`. Make one with
+    `python -c "import secrets; print(secrets.token_urlsafe(48))"`. Unset outside production: a
+    random key per process, so tokens die on restart."""
     BCRYPT_ROUNDS: int = Field(default=12, ge=4, le=31)
+    """bcrypt's work factor: each step doubles the cost of hashing a password (a login, a sign-up).
+    Tests lower it to keep the suite fast."""
 
     DATABASE_URL: str = "sqlite:///./data/app.db"
+    """SQLite (its file is created on first run) or PostgreSQL
+    (`postgresql+psycopg://app:app@127.0.0.1:5432/app`)."""
     SQLITE_BUSY_TIMEOUT_MS: int = Field(default=5000, ge=0)
-    # The connection pool, per process: each worker keeps up to size + overflow connections. The
-    # size covers the usual concurrency, so connections are reused rather than opened per request.
+    """Milliseconds a statement on SQLite waits for another connection's write to finish before
+    it fails."""
     DB_POOL_SIZE: int = Field(default=20, ge=1)
+    """The connections each worker process keeps in its pool, reused rather than opened per
+    request: enough for the usual concurrency. On PostgreSQL, `DB_POOL_SIZE` + `DB_MAX_OVERFLOW`
+    over every worker of every instance must stay below the server's `max_connections`."""
     DB_MAX_OVERFLOW: int = Field(default=10, ge=0)
-    # Seconds a request waits for a free pooled connection (pool saturated), or for the server to
-    # accept a new one (down or unreachable): bounded, so requests get a 503 instead of piling up.
+    """Connections a worker may open beyond `DB_POOL_SIZE` when they are all busy, closed after use."""
     DB_POOL_TIMEOUT_SECONDS: float = Field(default=10, gt=0)
+    """How long a request waits for a free pooled connection when the pool is saturated: bounded,
+    so requests get a 503 instead of piling up."""
     DB_CONNECT_TIMEOUT_SECONDS: int = Field(default=3, ge=1)
-    # Test each pooled connection before use: a round trip per request. Off, a connection that died
-    # with a restarted database is found dead on its first use, that one request gets a 503, and
-    # the pool drops every connection as old as it (SQLAlchemy does, on a disconnect), so the next
-    # request reconnects: the service recovers by itself all the same.
+    """How long opening a connection waits for the server to accept it: a database that is down
+    or unreachable answers 503 after at most this, instead of requests piling up."""
     DB_POOL_PRE_PING: bool = False
+    """Test each pooled connection before use, a round trip per request. Off, a connection that
+    died with a restarted database is found dead on its first use: that one request gets a 503,
+    and the pool reconnects for the next."""
+    # Off, the service recovers by itself all the same: on a disconnect, SQLAlchemy drops every
+    # pooled connection as old as the dead one.
 
-    # The modules this process mounts, with those they depend on; empty: all of them. A module's
-    # own tests run on its slice (`make test module=orders`).
     MODULES: list[str] = []
+    """The modules this process mounts (a JSON list), with the modules they depend on; empty: all
+    of them. A module's own tests run on its slice (`make test module=orders` sets it)."""
 
     CORS_ORIGINS: list[str] = []
+    """The browser origins allowed to call the API, a JSON list (`["https://app.example.com"]`);
+    empty: no CORS. Production refuses `*`, patterns with `*` and `null` while
+    `CORS_ALLOW_CREDENTIALS` is on."""
     CORS_ALLOW_CREDENTIALS: bool = True
+    """Whether those origins' pages may send the browser's credentials (cookies) with requests."""
 
     RATE_LIMIT_ENABLED: bool = True
+    """Off, no rate limit is counted or enforced, core's or any module's."""
     RATE_LIMIT_STORAGE_URL: str = "memory://"
+    """Where the counts are kept: `memory://` counts per process; `redis://host:6379/0` shares
+    them between workers and instances. When Redis does not answer, requests are served unlimited."""
     RATE_LIMIT_DEFAULT: str = "120/minute"
-    # Proxies (addresses or networks) whose X-Forwarded-For names the client; from anyone else
-    # the header is ignored, so a client cannot choose the address it is rate-limited as.
+    """The limit every API route shares, per client address: `N/second`, `minute`, `hour` or
+    `day`. A module's routes may have their own limits besides (its `RATE_LIMIT_*` settings)."""
     TRUSTED_PROXIES: list[IPvAnyNetwork] = []
+    """Proxies (addresses or networks, a JSON list: `["10.0.0.0/8"]`) whose X-Forwarded-For names
+    the client: the rightmost address there that is not a trusted proxy. From anyone else the
+    header is ignored, so a client cannot choose the address it is rate-limited as."""
 
-    # /docs, /redoc and /openapi.json. Open by default, production too: the schema is the API's
-    # contract, which its clients are generated from, and hiding it hides nothing from an attacker
-    # who can call the API. False closes all three (404).
     DOCS_ENABLED: bool = True
+    """Serve `/docs`, `/redoc` and `/openapi.json`; off, all three answer 404."""
+    # Open by default, production too: the schema is the API's contract, which its clients are
+    # generated from, and hiding it hides nothing from an attacker who can call the API.
 
     MAX_REQUEST_BODY_BYTES: int = Field(default=1024 * 1024, gt=0)
-    # All of a request's header names and values together; over it, 431. uvicorn reads headers of
-    # any size before the app sees them, so a proxy in front should cap them too (README: Deploy).
+    """A request body over this size is refused with 413."""
     MAX_REQUEST_HEADER_BYTES: int = Field(default=16 * 1024, gt=0)
+    """All of a request's header names and values together; over it, 431. uvicorn reads headers
+    of any size before the app sees them, so a proxy in front should cap them too."""
 
-    # Prometheus metrics at http://METRICS_HOST:METRICS_PORT/metrics, served by `core.serve` on a
-    # port of its own, never the API's (README: Operating it). Loopback unless opened on purpose.
     METRICS_ENABLED: bool = True
+    """Serve Prometheus metrics at `http://METRICS_HOST:METRICS_PORT/metrics`, on a port of their
+    own, never the API's (`python -m core.serve`, for all its workers together)."""
     METRICS_HOST: str = "127.0.0.1"
-    # The port of OpenTelemetry's Prometheus exporter; node_exporter, often beside it, has 9100.
+    """The address the metrics are served on: loopback unless opened on purpose (in a container,
+    `0.0.0.0` with the port left unpublished, so only a scraper on the same network reaches it)."""
     METRICS_PORT: int = Field(default=9464, gt=0, lt=65536)
-    # OpenTelemetry traces are sent to this OTLP/HTTP collector (http://collector:4318); unset: off.
+    """The metrics' port: OpenTelemetry's Prometheus exporter's (node_exporter, often beside it,
+    has 9100)."""
     OTEL_EXPORTER_OTLP_ENDPOINT: str | None = None
-    # Unset: PROJECT_NAME.
+    """The OTLP/HTTP collector traces are sent to (`http://otel-collector:4318`); unset: no
+    tracing, and nothing of the OpenTelemetry SDK is loaded."""
     OTEL_SERVICE_NAME: str | None = None
+    """The service's name in its traces; unset: `PROJECT_NAME`."""
 
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    # Unset means JSON in production and readable console lines elsewhere.
+    """The lowest level logged."""
     LOG_JSON: bool | None = None
+    """Log lines as JSON; unset: JSON in production and readable console lines elsewhere."""
 
-    # Links sent by email (`core.mail`) point at pages of the frontend under this URL.
     FRONTEND_URL: str = "http://localhost:3000"
+    """Links sent by mail point at pages of the frontend under this URL
+    (`FRONTEND_URL/verify-email?token=...`), which post their token to the API."""
 
-    # "console" logs each message; "smtp" sends it. Production refuses console unless
-    # MAIL_CONSOLE_IN_PRODUCTION says the operator accepts mail in the log, and leaves its links'
-    # tokens out of it even then.
     MAIL_BACKEND: Literal["console", "smtp"] = "console"
+    """`console` logs each message (its link included) and sends nothing; `smtp` sends it through
+    `SMTP_HOST`. Production refuses `console` unless `MAIL_CONSOLE_IN_PRODUCTION` is on."""
     MAIL_CONSOLE_IN_PRODUCTION: bool = False
+    """Accept mail in the log in production, where its links' tokens are then left out: a reset
+    link in a log is a password for whoever reads it."""
     MAIL_FROM: EmailStr = "noreply@example.com"
+    """The sender's address of every message (with `PROJECT_NAME` as its name)."""
     SMTP_HOST: str = "localhost"
+    """The SMTP server mail is sent through (`MAIL_BACKEND=smtp`)."""
     SMTP_PORT: int = Field(default=587, gt=0, lt=65536)
-    # starttls upgrades a plain connection (port 587); ssl is TLS from the start (port 465).
+    """The SMTP server's port: usually 587 with `starttls`, 465 with `ssl`."""
     SMTP_TLS: Literal["none", "starttls", "ssl"] = "starttls"
+    """`starttls` upgrades a plain connection (port 587); `ssl` is TLS from the start (port 465);
+    `none` is plain, only for a relay on the same host. Certificates are verified."""
     SMTP_USER: str | None = None
+    """With `SMTP_PASSWORD`, log in before sending; unset: send without logging in."""
     SMTP_PASSWORD: SecretStr | None = None
+    """The password `SMTP_USER` logs in with."""
     SMTP_TIMEOUT_SECONDS: float = Field(default=10, gt=0)
+    """How long each exchange with the SMTP server may take before the attempt fails (and the
+    job retries)."""
 
-    # Background jobs (core.jobs), mail among them. Each service process runs them itself unless
-    # this is false: set it where `python -m core.jobs worker` processes run them instead.
     JOBS_IN_PROCESS: bool = True
-    # How often an idle runner looks for due jobs: retries, and jobs enqueued by other processes
-    # (a commit in the same process wakes its runner at once).
+    """Each service process runs the background jobs (`core.jobs`, mail among them) itself. Off
+    where `python -m core.jobs worker` processes run them instead."""
     JOBS_POLL_SECONDS: float = Field(default=1, gt=0)
-    # How long a run may take before another runner may take the job again, as it does when a
-    # runner was killed mid-run: keep it above the longest run (a mail takes a few SMTP timeouts).
+    """How often an idle runner looks for due jobs: retries, and jobs enqueued by other processes
+    (a commit in the same process wakes its runner at once)."""
     JOBS_LEASE_SECONDS: float = Field(default=300, gt=0)
-    # Runs before a job is dead; the first retry waits JOBS_RETRY_SECONDS, each next one twice as
-    # long (by default 30 s to 32 min, about an hour in all).
+    """How long a run may take before another runner may take the job again, as it does when a
+    runner was killed mid-run: keep it above the longest run (a mail takes a few SMTP timeouts)."""
     JOBS_MAX_ATTEMPTS: int = Field(default=8, ge=1)
+    """Runs before a job that keeps failing is left dead."""
     JOBS_RETRY_SECONDS: float = Field(default=30, gt=0)
-    # Event deliveries done (core.events) are deleted; above 0 they are kept this long first, to
-    # see what was delivered when. Dead ones are kept until resubmitted (python -m core.events).
+    """The wait before a failed job's first retry; each next one waits twice as long (by default
+    30 s to 32 min, about an hour in all)."""
     EVENTS_KEEP_DELIVERED_HOURS: float = Field(default=0, ge=0)
+    """Event deliveries done (`core.events`) are deleted; above 0 they are kept this long first, to
+    see what was delivered when. Dead ones are kept until resubmitted (`python -m core.events`)."""
 
     def section(self, kind: type[S]) -> S:
         """A module's settings (`kind`), read once from the sources this instance was read from."""

@@ -31,24 +31,44 @@ log = structlog.get_logger(__name__)
 
 
 class ErrorCode(StrEnum):
-    """What went wrong, for programs; the README lists when each is answered."""
+    """What went wrong, for programs. Each code's docstring is its status and when it is answered
+    (`NNN: ...`), which docs/reference/errors.md lists (`make modules`)."""
 
     BAD_REQUEST = "bad_request"
+    """400: a refusal the words explain (a superuser demoting or deleting themselves), or a body
+    that cannot be parsed."""
     LINK_INVALID = "link_invalid"
+    """400: a verification or reset token that is malformed, tampered with, for the other purpose,
+    or for no active account."""
     LINK_EXPIRED = "link_expired"
+    """400: such a token whose time is up: ask for a new link."""
     LINK_USED = "link_used"
+    """400: such a token used already, or outdated since (the password or address changed)."""
     UNAUTHORIZED = "unauthorized"
+    """401: no token, a bad or expired one, or failed credentials (`WWW-Authenticate: Bearer`)."""
     FORBIDDEN = "forbidden"
+    """403: signed in but not allowed: superusers only, registration closed, an unverified address."""
     NOT_FOUND = "not_found"
+    """404: no such path, or no such row among the caller's (someone else's is the same 404)."""
     METHOD_NOT_ALLOWED = "method_not_allowed"
+    """405: the path does not take this method; `Allow` names every method it takes."""
     CONFLICT = "conflict"
+    """409: a duplicate of a unique value, or a row whose parent another request deleted meanwhile
+    (the detail names it)."""
     BODY_TOO_LARGE = "body_too_large"
+    """413: the body is over `MAX_REQUEST_BODY_BYTES`."""
     HEADERS_TOO_LARGE = "headers_too_large"
+    """431: the request's headers together are over `MAX_REQUEST_HEADER_BYTES`."""
     VALIDATION_ERROR = "validation_error"
+    """422: the request does not match the schema; each problem is listed."""
     REFERENCE_NOT_FOUND = "reference_not_found"
+    """422: a reference to a row that is missing or another account's, in the 422 list shape."""
     RATE_LIMITED = "rate_limited"
+    """429: over a rate limit, with `Retry-After`."""
     INTERNAL_ERROR = "internal_error"
+    """500: a bug: the log has the traceback under the response's `X-Request-ID`."""
     DATABASE_UNAVAILABLE = "database_unavailable"
+    """503: the database does not answer, with `Retry-After`."""
 
 
 # The modules' own codes (`error_codes`), in the order they were declared.
@@ -59,7 +79,9 @@ Codes = TypeVar("Codes", bound=type[StrEnum])
 def error_codes(codes: Codes) -> Codes:
     """`@error_codes class OrdersErrorCode(StrEnum): OUT_OF_STOCK = "out_of_stock"`: a module's own
     codes for `ServiceError(..., code=...)`, listed in `/openapi.json`'s `ErrorCode` beside core's
-    (`core.openapi`). A value another module or core already has is refused when declared."""
+    (`core.openapi`), and in docs/reference/errors.md with its status and when it is answered,
+    from each member's docstring (`409: ...`) as for `ErrorCode`. A value another module or core
+    already has is refused when declared."""
     taken = set(every_code()) & {code.value for code in codes}
     if taken and codes not in _MODULE_CODES:
         raise ValueError(f"{codes.__name__}: error codes {sorted(taken)} are already declared")

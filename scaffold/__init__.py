@@ -3,8 +3,8 @@
 A developer tool, not part of the running service. It needs the standard library, Jinja2 and
 `core.naming` and `core.modulith` (which read the source, importing nothing of it), and to add an
 entity, the project's ruff (a dev dependency), which lays out what the templates render. Adding
-or removing an entity changes the modules, so either redraws their map, docs/modules.md, as
-`make modules` would:
+or removing an entity changes the modules, so either redraws the pages drawn from the code, as
+`make modules` would; of them, an entity changes only the module map, docs/modules.md:
 
     from scaffold import scaffold, remove
     scaffold(Path("."), "order_lines", fields="order_id:ref:orders sku:str:40:unique quantity:int")

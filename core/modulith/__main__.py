@@ -1,5 +1,6 @@
 """`python -m core.modulith verify | document [--check] | test (--module NAME | --changed REF) [...]`:
-the arguments after `test`'s own go to pytest."""
+`document` draws docs/modules.md and the reference pages (`document.pages`), `--check` names each
+one that is stale; the arguments after `test`'s own go to pytest."""
 
 import argparse
 import json
@@ -7,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from core.modulith.document import DOCUMENT, render, write
+from core.modulith.document import DOCUMENT, stale, write
 from core.modulith.graph import ModuleMap
 from core.modulith.slices import changed_files, changed_tests, module_tests
 from core.modulith.verify import violations
@@ -17,8 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core.modulith", description="The module map.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("verify", help="check the boundaries: one line per broken rule")
-    document = commands.add_parser("document", help=f"write {DOCUMENT}")
-    document.add_argument("--check", action="store_true", help=f"only say whether {DOCUMENT} is current")
+    document = commands.add_parser("document", help=f"write {DOCUMENT} and the reference pages")
+    document.add_argument("--check", action="store_true", help="only name the pages that are stale")
     test = commands.add_parser("test", help="run one module's tests, or those of what changed")
     which = test.add_mutually_exclusive_group(required=True)
     which.add_argument("--module", help="a module: its tests, on an app of it and its dependencies")
@@ -32,12 +33,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if problems else 0
     if arguments.command == "document":
         if arguments.check:
-            path = root / DOCUMENT
-            current = path.exists() and path.read_text() == render(modules)
-            print(f"{DOCUMENT} is {'current' if current else 'stale: run make modules'}")
-            return 0 if current else 1
-        write(root)
-        print(f"wrote {DOCUMENT}")
+            outdated = stale(root)
+            print(
+                "\n".join(f"{path} is stale: run make modules" for path in outdated)
+                or "every page is current"
+            )
+            return 1 if outdated else 0
+        written = write(root)
+        print("\n".join(f"wrote {path}" for path in written) or "every page is current")
         return 0
     if arguments.module:
         if arguments.module not in modules.modules:

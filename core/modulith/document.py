@@ -1,13 +1,14 @@
 """docs/modules.md, drawn from the module map: a diagram of the modules, what each depends on (and
 why: an import, a foreign key) and which events pass between them, then one short canvas per module.
 
-`make modules` writes it, and so do generation and `make entity` / `make remove-entity`, which
-change the modules: all of them through `write`, so the map a test holds the code to is drawn
-one way."""
+`make modules` writes it with the reference pages (`reference`), and so do generation and
+`make entity` / `make remove-entity`, which change the modules: all of them through `write`, so
+the pages a test holds the code to are drawn one way."""
 
 from itertools import groupby
 from pathlib import Path
 
+from core.modulith import reference
 from core.modulith.graph import Dependency, ModuleMap
 
 DOCUMENT = "docs/modules.md"
@@ -82,12 +83,12 @@ def canvas(modules: ModuleMap, name: str) -> list[str]:
 
 def render(modules: ModuleMap) -> str:
     lines = [
+        reference.generated("the code of core/ and modules/"),
         "# Modules",
         "",
-        "Written by `make modules` from the code (`python -m core.modulith document`); a test fails",
-        "when it is stale. A solid arrow is a dependency, labelled with its kinds: `import` (of the",
-        "other module's `api` or `events`), `table` (a foreign key to one of its tables). Dotted arrows",
-        "are events, from the module that publishes them to the one that listens.",
+        "A solid arrow is a dependency, labelled with its kinds: `import` (of the other module's",
+        "`api` or `events`), `table` (a foreign key to one of its tables). Dotted arrows are events,",
+        "from the module that publishes them to the one that listens.",
         "",
         *diagram(modules),
         "",
@@ -97,8 +98,28 @@ def render(modules: ModuleMap) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def write(root: Path) -> None:
-    """Draw the module map of the project at `root` into its DOCUMENT."""
-    path = root / DOCUMENT
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(ModuleMap.read(root)))
+def pages(root: Path) -> dict[str, str]:
+    """{path from `root`: text} of every page drawn from the code of the project at `root`: the
+    reference pages, then the module map."""
+    return {**reference.pages(root), DOCUMENT: render(ModuleMap.read(root))}
+
+
+def stale(root: Path) -> list[str]:
+    """The pages whose file is missing or differs from what the code draws."""
+    return [path for path, text in pages(root).items() if not _holds(root / path, text)]
+
+
+def _holds(path: Path, text: str) -> bool:
+    return path.is_file() and path.read_text() == text
+
+
+def write(root: Path) -> list[str]:
+    """Draw every page of the project at `root` (`pages`); return those that changed. One that
+    has not changed is left alone, so a watching docs server does not rebuild for nothing."""
+    written = []
+    for path, text in pages(root).items():
+        if not _holds(root / path, text):
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_text(text)
+            written.append(path)
+    return written

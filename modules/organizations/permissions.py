@@ -1,8 +1,10 @@
 """Roles and what each may do, as code: the one place to read or change who may do what.
 
-Every role is a fixed set of permissions; the README's matrix shows them, and a test checks
-every cell of it against the routes. To add a permission: add a member here, give it to the
-roles that hold it, and `require(Permission.YOURS)` in the route that needs it.
+Every role is a fixed set of permissions; `make modules` draws them into the matrix of
+permissions.md (`reference.py`), and a test calls every route as each role. To add a
+permission: add a member here with a docstring saying what it allows, give it to the roles that
+hold it, and `require(Permission.YOURS)` in the route that needs it. Generation imports this
+file in a Python without the service's dependencies: it imports nothing but `enum`.
 """
 
 from enum import StrEnum
@@ -23,13 +25,19 @@ _RANK = {role: rank for rank, role in enumerate(Role)}
 
 
 class Permission(StrEnum):
-    ORGANIZATION_MANAGE = "organization.manage"  # rename or delete the organization
-    MEMBERS_MANAGE = "members.manage"  # change a member's role, remove a member
-    MEMBERS_INVITE = "members.invite"  # invite, list and revoke invitations
+    ORGANIZATION_MANAGE = "organization.manage"
+    """Rename or delete the organization."""
+    MEMBERS_MANAGE = "members.manage"
+    """Change a member's role, remove a member."""
+    MEMBERS_INVITE = "members.invite"
+    """Invite, list and revoke invitations."""
     # What a route of an organization's rows asks for, by its method (`api.in_organization`).
     READ = "read"
+    """Read the organization's rows (GET)."""
     WRITE = "write"
+    """Create and change them (POST, PUT, PATCH)."""
     DELETE = "delete"
+    """Delete them (DELETE)."""
 
     def granted_to(self, role: str) -> bool:
         return self in ROLES[Role(role)]

@@ -1,5 +1,5 @@
-"""The users module's own error codes (`core.errors.error_codes`): the README lists when each is
-answered, and `/openapi.json`'s `ErrorCode` lists them with core's."""
+"""The users module's own error codes (`core.errors.error_codes`), listed in `/openapi.json`'s
+`ErrorCode` with core's, and in docs/reference/errors.md with the status and when of each."""
 
 from enum import StrEnum
 
@@ -9,3 +9,4 @@ from core.errors import error_codes
 @error_codes
 class UsersErrorCode(StrEnum):
     WRONG_PASSWORD = "wrong_password"
+    """400: the current password given to change it is not the account's."""

@@ -5,7 +5,6 @@ import json
 import re
 import uuid
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,7 +12,10 @@ import pytest
 from fastapi import FastAPI
 
 from core.config import API_PREFIX
-from core.errors import ErrorCode, error_codes, every_code
+from core.errors import ErrorCode, ServiceError, error_codes, every_code
+from core.modulith import reference
+from core.modulith.declarations import code_classes
+from tests.helpers import ROOT
 
 # Bodies every JSON operation must refuse with a 422 whose answer still encodes: half of a
 # UTF-16 pair, and numbers JSON has no room for (Python's json module reads them all the same).
@@ -161,11 +163,27 @@ def test_schema_names_read_as_written(app: FastAPI) -> None:
     assert not [name for name in names if name.startswith(("Body_", "HTTPValidation")) or "Response" in name]
 
 
-def test_every_error_code_is_in_the_readme(app: FastAPI) -> None:
-    """Core's codes and every module's (the app has imported them all)."""
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+def test_every_error_code_is_on_the_reference_page(app: FastAPI) -> None:
+    """Core's codes and every module's (the app has imported them all), in their order."""
+    declared = [code.value for codes in code_classes(ROOT) for code in codes.items]
+    page = (ROOT / reference.ERRORS).read_text()
 
-    assert [code for code in every_code() if f"`{code}`" not in readme] == []
+    assert declared == every_code()
+    assert [code for code in every_code() if f"| `{code}` |" not in page] == []
+
+
+def _kinds(error: type[ServiceError]) -> list[type[ServiceError]]:
+    return [error, *(kind for subclass in error.__subclasses__() for kind in _kinds(subclass))]
+
+
+def test_the_status_documented_for_a_code_is_the_one_its_error_answers(app: FastAPI) -> None:
+    """Each code's docstring starts with its status (`404: ...`); every error class that answers
+    the code, core's and the modules', answers that status."""
+    documented = {code.value: code.status for codes in code_classes(ROOT) for code in codes.items}
+    kinds = _kinds(ServiceError)
+
+    assert [code for code, status in documented.items() if status is None] == []
+    assert {kind: documented[kind.code] for kind in kinds} == {kind: kind.status_code for kind in kinds}
 
 
 def test_the_schema_lists_the_modules_codes_beside_cores(app: FastAPI) -> None:

@@ -1,52 +1,54 @@
 """Who may do what in an organization, cell by cell.
 
-The README's matrix is read and held to `modules/organizations/permissions.py`; then every route
-of the organizations module is called by each kind of caller, in their organization and in
-another one, and answers as the permission it needs says: 2xx with it, 403 for a member
-without it, 404 for anyone who is no member (as for a missing organization)."""
+Every route of the organizations module is called by each kind of caller, in their organization
+and in another one, and answers as `ROLES` (modules/organizations/permissions.py) says of the
+permission it needs: 2xx with it, 403 for a member without it, 404 for anyone who is no member
+(as for a missing organization). The matrix of permissions.md is drawn from the same `ROLES`
+(`make modules`), described by each permission's docstring."""
 
-import re
+import shutil
 import uuid
+from itertools import pairwise
 
 import pytest
 
-from modules.organizations.permissions import Permission, Role
+from core.modulith.reference import module_pages
+from modules.organizations import reference
+from modules.organizations.permissions import ROLES, Permission, Role
 from modules.organizations.tenancy import NO_ORGANIZATION
 from tests.helpers import ROOT, insert_row
 from tests.organizations.helpers import URL, add_member, add_organization
 
-SECTION = "## Teams: organizations, roles and invitations"
-# The header the README's matrix has: a row per permission, a column per role (strongest first).
-HEADER = ["Permission", "Allows", *Role]
-YES, NO = "✓", ""
+PAGE = "modules/organizations/permissions.md"
 
 
-def readme_matrix() -> dict[str, dict[str, str]]:
-    """The README's matrix: {permission: {role: cell}}."""
-    text = (ROOT / "README.md").read_text()
-    assert SECTION in text, f"no {SECTION!r} in README.md"
-    section = text.split(SECTION, 1)[1].split("\n## ", 1)[0]
-    match = re.search(r"^\| Permission \|.*\n\|[-| :]+\|\n((?:\|.*\|\n)+)", section, flags=re.MULTILINE)
-    assert match, "no table headed `| Permission |` in the README's section"
-    header = [cell.strip() for cell in match.group(0).splitlines()[0].strip("|").split("|")]
-    assert header == HEADER
-    matrix = {}
-    for line in match.group(1).splitlines():
-        permission, _allows, *cells = (cell.strip() for cell in line.strip("|").split("|"))
-        matrix[permission.strip("`")] = dict(zip(Role, cells, strict=True))
-    return matrix
+def test_every_permission_says_what_it_allows():
+    allows = reference.allows()
+
+    assert [permission.name for permission in Permission if not allows.get(permission.name)] == []
 
 
-def test_the_readme_matrix_names_every_permission_once():
-    assert sorted(readme_matrix()) == sorted(Permission)
+def test_each_role_holds_what_the_roles_after_it_hold():
+    """Strongest first: no role may do what a stronger one may not."""
+    roles = list(Role)
+    assert [role for role, weaker in pairwise(roles) if not ROLES[weaker] <= ROLES[role]] == []
 
 
-@pytest.mark.parametrize("role", list(Role))
-@pytest.mark.parametrize("permission", list(Permission))
-def test_the_readme_matrix_says_what_the_code_grants(permission, role):
-    cell = readme_matrix()[permission][role]
-    assert cell in {YES, NO}, cell
-    assert (cell == YES) == permission.granted_to(role)
+def test_the_page_is_drawn_from_the_projects_own_permissions(tmp_path):
+    """Generation draws it with another checkout first on `sys.path`: the file beside it counts."""
+    shutil.copytree(ROOT / "modules/organizations", tmp_path / "modules/organizations")
+    permissions = tmp_path / "modules/organizations/permissions.py"
+    permissions.write_text(
+        permissions.read_text().replace(
+            "Role.VIEWER: frozenset({Permission.READ})",
+            "Role.VIEWER: frozenset({Permission.READ, Permission.DELETE})",
+        )
+    )
+
+    drawn, ours = module_pages(tmp_path)[PAGE], (ROOT / PAGE).read_text()
+
+    assert "| `delete` | Delete them (DELETE). | ✓ | ✓ |  | ✓ |" in drawn
+    assert "| `delete` | Delete them (DELETE). | ✓ | ✓ |  |  |" in ours
 
 
 # Every route of the module that names an organization: its method, path, body, the permission it
