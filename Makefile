@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate superuser test lint format lock clean entity remove-entity modules
+.PHONY: help install run migrate superuser test lint format lock clean entity remove-entity modules docs docs-build screenshots
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -53,11 +53,12 @@ superuser: install  ## Create the first superuser if FIRST_SUPERUSER_* are set
 run: migrate superuser  ## Serve the API on http://127.0.0.1:8000 with reload
 	$(BIN)/python -m core.serve --reload --host $(HOST) --port $(PORT)
 
-lint: install  ## Ruff, format check, mypy, the modules' boundaries
+lint: install  ## Ruff, format check, mypy, the modules' boundaries, the docs site (strict)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m core.modulith verify
+	$(BIN)/mkdocs build --strict --site-dir site
 
 # `make test module=orders`: that module's tests, on an app of it and the modules it depends on;
 # `make test changed=origin/main`: the tests of what changed since that ref (core/modulith/slices.py).
@@ -69,8 +70,25 @@ else
 	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
 endif
 
-modules: install  ## Draw the module map into docs/modules.md
+modules: install  ## Draw the module map and the reference pages from the code (docs/)
 	$(BIN)/python -m core.modulith document
+
+# The docs site (mkdocs.yml). Material for MkDocs announces its end of life on every build; the
+# choice and the way on are in docs/tests.md, so the box is not repeated in every lint.
+export NO_MKDOCS_2_WARNING := 1
+DOCS_PORT ?= 8001
+
+docs: install  ## Serve the docs site on http://127.0.0.1:8001 with live reload
+	$(BIN)/mkdocs serve --dev-addr $(HOST):$(DOCS_PORT)
+
+docs-build: install  ## Build the docs site into site/, strictly: a broken link or anchor fails
+	$(BIN)/mkdocs build --strict --site-dir site
+
+# The screenshots the docs show come from the browser tests, not by hand: each writes its own
+# into the folder SCREENSHOTS names (/docs's, and the admin site's where the service has one).
+screenshots: install  ## Retake the docs' screenshots (docs/*.png) from the browser tests
+	SCREENSHOTS=docs $(BIN)/pytest -q -p no:cacheprovider tests/deploy/test_docs_offline.py \
+		$(wildcard tests/deploy/test_*_browser.py)
 
 format: install  ## Fix what ruff can fix and format everything; make lint reports what is left
 	$(BIN)/ruff check --fix --exit-zero .
@@ -84,7 +102,7 @@ lock:  ## Re-resolve requirements.lock from pyproject.toml (needs the package in
 	rm -rf .lock-venv
 
 clean:  ## Remove .venv, caches and the local database
-	rm -rf $(VENV) .lock-venv .pytest_cache .mypy_cache .ruff_cache .coverage data
+	rm -rf $(VENV) .lock-venv .pytest_cache .mypy_cache .ruff_cache .coverage data site
 
 entity: install  ## Add an entity: name=order_lines [singular=] [fields="order_id:ref:orders qty:int"] [owned=no] [dry_run=1]
 	$(BIN)/python -m scaffold add "$(name)" $(if $(singular),--singular "$(singular)") \
@@ -93,7 +111,7 @@ entity: install  ## Add an entity: name=order_lines [singular=] [fields="order_i
 remove-entity: install  ## Remove an entity that has not been migrated yet: name=order_lines
 	$(BIN)/python -m scaffold remove "$(name)" $(if $(dry_run),--dry-run)
 
-# Updating from the template (README: "Updating from the template"): cruft, pinned, in a venv
+# Updating from the template (docs/updating.md): cruft, pinned, in a venv
 # of its own so the project's dependencies never carry it. MODULITH_NO_GIT keeps the template's
 # renders (cruft makes two, in temporary folders) from becoming git repositories.
 CRUFT_VENV ?= .cruft-venv

@@ -26,7 +26,7 @@ REDACTED = "[redacted]"
 _QUOTED = r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\""
 # Secrets inside text: `password='x'`, `"access_token": "x"`, `Authorization: Bearer x` (as
 # in a dict's repr, a SQL statement's parameters or a header dump). A link's `?token=` is left:
-# the console mail backend logs links on purpose (README: Mail).
+# the console mail backend logs links on purpose (docs/accounts.md: Mail).
 _SECRET_IN_TEXT = re.compile(
     rf"(?<![?&\w])(?P<key>['\"]?[\w-]*(?:{_SECRET_NAMES})[\w-]*['\"]?\s*[:=]\s*)"
     rf"(?P<value>{_QUOTED}|(?:bearer\s+)?[^\s,;)}}\]]+)",

@@ -3,7 +3,7 @@
 The new project is the repository root: every file is copied from there, and the few that
 depend on the answers are derived from the root's own copy by replacing single, named lines
 or dropping marked blocks, so no dependency list, setting or README section exists twice.
-Only the README's title is a template of its own (`{{cookiecutter.project_slug}}/README.md`).
+Only the README, a front page, is a template of its own (`{{cookiecutter.project_slug}}/README.md`).
 """
 
 import fnmatch
@@ -40,17 +40,27 @@ CHOICES = {
 _SLUG = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
-# Template material: never emitted. The README is built from the root's by project_readme().
+# Template material: never emitted. The service's README is `{{cookiecutter.project_slug}}/README.md`.
 TEMPLATE_ONLY = {".git", "cookiecutter.json", "hooks", "{{cookiecutter.project_slug}}", "README.md", "bench"}
 # The benchmark measures the template (its items example), so it and its record stay here.
 TEMPLATE_ONLY_PATHS = {
     Path("tests/template"),
     Path("tests/bench"),
     Path("docs/performance.md"),
+    # How to make a service, and the commands its examples run: the template's own pages.
+    Path("docs/create-a-service.md"),
+    Path("docs/examples/create-a-service.sh"),
+    Path("docs/examples/clinic-booking.sh"),
     # The items example is the template's rendering here; in a service it is the team's code.
     Path("tests/scaffold/test_items_rendering.py"),
 }
-DOCKER_FILES = ("Dockerfile", "compose.yaml", ".dockerignore", "tests/deploy/test_container_files.py")
+DOCKER_FILES = (
+    "Dockerfile",
+    "compose.yaml",
+    ".dockerignore",
+    "tests/deploy/test_container_files.py",
+    "docs/docker.md",
+)
 # The admin site (answer admin=no drops it): its module, its tests, template and screenshot;
 # then (drop_admin) every module's admin.py, the module's paragraph of `.env.example`, the
 # `<admin>` blocks of the few files outside it that mention it, and its packages in the lock.
@@ -77,6 +87,8 @@ ORGANIZATION_PATHS = (
     "tests/scaffold/test_scaffold_organizations.py",
 )
 ORGANIZATION_REVISIONS = "migrations/versions/*organizations*.py"
+# A page's line in mkdocs.yml's navigation (`  - Docker Compose: docker.md`).
+NAV_PAGE = re.compile(r"^\s*- (?:[^:\n]+: )?([\w/.-]+\.md)\n?$")
 
 
 def validate(answers: dict[str, Any]) -> str | None:
@@ -254,6 +266,30 @@ def derive(project: Path, answers: dict[str, Any]) -> None:
         drop_admin(project)
     if answers["tenancy"] == "user":
         drop_organizations(project)
+    site(project, answers)
+
+
+def site(project: Path, answers: dict[str, Any]) -> None:
+    """The docs site is the service's: its name on every page and the home page's title, and no
+    navigation line for a page generation left out (a module's pages need none: they come and
+    go with its folder, core/modulith/site.py)."""
+    mkdocs = project / "mkdocs.yml"
+    _replace(
+        mkdocs, r"^site_name: .*$", f"site_name: {json.dumps(answers['project_name'], ensure_ascii=False)}"
+    )
+    _replace(
+        mkdocs,
+        r"^site_description: .*$",
+        f"site_description: {json.dumps(answers['description'], ensure_ascii=False)}",
+    )
+
+    def kept(line: str) -> bool:
+        page = NAV_PAGE.match(line)
+        return page is None or (project / "docs" / page.group(1)).is_file()
+
+    mkdocs.write_text("".join(line for line in mkdocs.read_text().splitlines(keepends=True) if kept(line)))
+    index = project / "docs" / "index.md"
+    _replace(index, r"^# .*$", f"# {answers['project_name']}\n\n{answers['description']}")
 
 
 def drop_admin(project: Path) -> None:
@@ -348,110 +384,6 @@ def add_entities(project: Path, listed: list[Entity]) -> None:
             ownership=entity.ownership,
             named_by_entity=True,
         )
-
-
-def _readme_inserts(answers: dict[str, Any]) -> dict[str, str]:
-    """The generated README's answer-dependent text, by the name of its `<!-- insert:... -->` line."""
-    version = answers["python_version"]
-    if answers["database"] == "postgresql":
-        database = answers["project_slug"].replace("-", "_")
-        requirements = (
-            f"You need Python ≥ {version} and make, and a PostgreSQL server: `.env` points at\n"
-            f"`postgresql+psycopg://postgres@127.0.0.1:5432/{database}`; create that database first\n"
-            f"(`createdb -h 127.0.0.1 -U postgres {database}`) or change `DATABASE_URL` in `.env`."
-        )
-    else:
-        requirements = f"You need Python ≥ {version} and make. Nothing else: the database is SQLite."
-    if answers["rate_limit_storage"] == "redis":
-        requirements += (
-            "\nRate-limit counts live in Redis at `redis://127.0.0.1:6379/0`"
-            " (`RATE_LIMIT_STORAGE_URL` in `.env`)."
-        )
-    closed = ""
-    if answers["open_registration"] == "no":
-        closed = (
-            "Open registration is off (`OPEN_REGISTRATION=false`): set `FIRST_SUPERUSER_EMAIL` and\n"
-            "`FIRST_SUPERUSER_PASSWORD` in `.env` before `make run`, then create accounts through\n"
-            "`POST /api/v1/users` as that superuser (sign in with the **Authorize** button of `/docs`)."
-        )
-    listed = entities(answers)
-    others = [entity for entity in listed if entity.names.plural != "items"]
-    if others:
-        folders = ", ".join(f"`modules/{entity.names.plural}/`" for entity in others)
-        entities_text = (
-            f"Made by `make entity` at generation, each with its tests in `tests/<name>/`:\n{folders}."
-        )
-        routes = "; ".join(
-            f"`POST, GET /{entity.names.plural}`, `GET, PATCH, DELETE /{entity.names.plural}/{{id}}`"
-            + _routes_note(entity.ownership)
-            for entity in others
-        )
-        entity_routes = (
-            "The generated entities' routes; an owned entity's rows are the caller's\n"
-            f"(someone else's → 404; `?limit&offset&sort` and filters by field):\n{routes}."
-        )
-    else:
-        entities_text = entity_routes = ""
-    if not listed:
-        entities_text = "No entity beside auth and users yet: `make entity` (below) adds one."
-    return {
-        "requirements": requirements,
-        "settings": (
-            "Settings come from the environment and `.env` (written at generation with a `SECRET_KEY`\n"
-            "of its own, and ignored by git); `.env.example` documents every one of them."
-        ),
-        "closed-registration": closed,
-        "entities": entities_text,
-        "entity-routes": entity_routes,
-    }
-
-
-def _routes_note(ownership: Ownership) -> str:
-    if ownership is Ownership.NONE:
-        return " (reference data: every user reads, superusers write)"
-    if ownership is Ownership.ORGANIZATION:
-        return " (under `/organizations/{organization_id}`: an organization's rows)"
-    return ""
-
-
-def project_readme(project: Path, template_root: Path, answers: dict[str, Any]) -> None:
-    """The project's README is the root's: its title and description from the rendered
-    `{{cookiecutter.project_slug}}/README.md`, then the root's text after its title, less the
-    blocks that do not apply (`<!-- name -->` ... `<!-- /name -->`), with the answers' text at
-    each `<!-- insert:name -->` line."""
-    head = (project / "README.md").read_text().rstrip("\n")
-    body = (template_root / "README.md").read_text().split("\n", 1)[1]
-    kept = {
-        "template-only": False,
-        "items": "items" in {entity.names.plural for entity in entities(answers)},
-        "docker": answers["use_docker"] == "yes",
-        "open-registration": answers["open_registration"] == "yes",
-        "admin": answers["admin"] == "yes",
-        "organizations": answers["tenancy"] == "organization",
-    }
-    for name, keep in kept.items():
-        body = _marked_blocks(body, f"<!-- {name} -->", f"<!-- /{name} -->", keep=keep, where="README.md")
-    for name, text in _readme_inserts(answers).items():
-        body = _replace_in(body, rf"^<!-- insert:{name} -->\n", f"{text}\n" if text else "", "README.md")
-    if answers["use_docker"] == "yes":
-        body = _replace_in(
-            body,
-            r"^cp \.env\.example \.env .*$",
-            "# .env was written at generation, with a SECRET_KEY of its own: edit it for production",
-            "README.md",
-        )
-    leftover = re.search(r"^<!-- .* -->$", body, flags=re.MULTILINE)
-    if leftover:
-        raise SystemExit(f"error: template out of date: unknown README marker {leftover.group(0)}")
-    (project / "README.md").write_text(f"{head}\n{_squeeze_blank_lines(body)}")
-
-
-def _squeeze_blank_lines(text: str) -> str:
-    """Dropped blocks leave their surrounding blank lines behind: one is enough between
-    paragraphs. Fenced code keeps its own (ruff formats a README's Python blocks too)."""
-    parts = re.split(r"(^[ \t]*```.*?^[ \t]*```[ \t]*$)", text, flags=re.MULTILINE | re.DOTALL)
-    # re.split with a group alternates prose (even places) and fenced blocks (odd places).
-    return "".join(part if i % 2 else re.sub(r"\n{3,}", "\n\n", part) for i, part in enumerate(parts))
 
 
 def _git(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -569,7 +501,6 @@ def generate(*, project: Path, template_root: Path, answers: dict[str, Any]) -> 
     write_env(project)
     provide_ruff(project)
     add_entities(project, entities(answers))
-    project_readme(project, template_root, answers)
     note = write_cruft_state(project, template_root, answers)
     if note:
         print(note)

@@ -20,8 +20,9 @@ with its own attempts, backoff, lease and dead state, so a failing listener neit
 repeats another, and several runners never hold one delivery at once.
 
 Deliveries run in no promised order, and at least once: a listener makes itself idempotent,
-with the event's `event_id` as its key (README: Modules). Dead ones are listed and resubmitted
-with `python -m core.events dead|resubmit [--event E] [--listener L] [--older-than 2h]`.
+with the event's `event_id` as its key (docs/layout.md: Publish and listen). Dead ones are
+listed and resubmitted with `python -m core.events dead|resubmit [--event E] [--listener L]
+[--older-than 2h]`.
 """
 
 from core.events.bus import listener, publish

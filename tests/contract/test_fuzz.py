@@ -4,7 +4,7 @@ and in sequences that feed one answer into the next request. Every answer must k
 contract: no 5xx, a documented status with a body of the documented shape, valid requests
 accepted and invalid ones refused, a deleted row gone and a created one there.
 
-The README ("The schema fuzzer") explains each narrowing below, one by one.
+docs/api.md ("The schema fuzzer") explains each narrowing below, one by one.
 """
 
 from collections.abc import Callable
@@ -25,7 +25,7 @@ from modules.users.models import User
 from tests.helpers import ROOT
 
 # Examples per operation, generation mode and caller; stateful scenarios per caller. Sized so the
-# whole fuzzer takes well under a minute on two cores (figures in the README).
+# whole fuzzer takes well under a minute on two cores (figures in docs/api.md).
 EXAMPLES = 20
 SCENARIOS = 15
 STEPS = 10

@@ -90,21 +90,20 @@ def scaffolded(project: Path) -> Iterator[dict[str, float]]:
         ):
             continue
         _, timings[name] = scaffold(project, *args)
-    add_the_readmes_listener(project)
+    add_the_listening_example(project)
     yield timings
     print("scaffold timings (s):", {k: round(v, 2) for k, v in timings.items()})
 
 
-def add_the_readmes_listener(project: Path) -> None:
-    """The README's second module reacting to the first ("Add an entity"), its listener, its
-    manifest and its test, as a team copies them, for sample_orders and sample_order_notes."""
-    readme = (ROOT / "README.md").read_text()
-    for path in (
-        "modules/order_notes/listeners.py",
-        "modules/order_notes/manifest.py",
-        "tests/order_notes/test_listeners.py",
-    ):
-        (block,) = re.findall(rf"```python\n# {re.escape(path)}\n(.*?)```", readme, flags=re.DOTALL)
+def add_the_listening_example(project: Path) -> None:
+    """docs/examples/order_notes/, the second module reacting to the first (docs/entities.md):
+    its listener, manifest and test, each copied where its first line says, as a team copies
+    them, for sample_orders and sample_order_notes."""
+    for example in sorted((ROOT / "docs/examples/order_notes").glob("*.py")):
+        first, block = example.read_text().split("\n", 1)
+        assert first.startswith("# "), (example, first)
+        path = first.removeprefix("# ")
+        assert path.endswith(f"/{example.name}"), (example, first)
         for ours, sample in (
             ("order_notes", "sample_order_notes"),
             ("order_id", "sample_order_id"),
@@ -213,7 +212,7 @@ def test_the_second_module_hears_the_first_through_its_events_alone(project: Pat
 
 
 def test_adding_and_removing_an_entity_redraw_the_module_map(project: Path, scaffolded):
-    # The README's listener was added by hand, so the map is drawn by hand first, as its user would.
+    # The example's listener was added by hand, so the map is drawn by hand first, as its user would.
     run(project, "-m", "core.modulith", "document")
     module_map = project / "docs/modules.md"
     before = module_map.read_text()

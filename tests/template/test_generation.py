@@ -2,6 +2,7 @@
 
 import filecmp
 import json
+import os
 import re
 import subprocess
 import sys
@@ -9,24 +10,28 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 
 from hooks.generate import ORGANIZATION_PATHS
 from scaffold.migration import read_revisions
 from tests.helpers import ROOT
-from tests.template.conftest import run_cookiecutter
+from tests.template.conftest import ensure_cookiecutter, run_cookiecutter, user_env
 
-# The only files whose content depends on the answers; everything else is the root's own.
-ANSWER_DEPENDENT = {
-    "README.md",
-    "pyproject.toml",
-    ".env.example",
-    ".env",
-    "Makefile",
-    "Dockerfile",
-    "compose.yaml",
-    ".github/workflows/ci.yml",
-    # The module map, drawn from the modules the answers leave (tenancy=user drops one).
-    "docs/modules.md",
+# The files of the defaults' service that are not the root's, each with why: everything else is
+# the root's own, byte for byte, but for what tenancy=user takes out (organizations_files: the
+# files of `<organizations>` blocks, and the revision chained past the organizations' one).
+DIFFERS_IN_DEFAULTS = {
+    "README.md": "the service's own front page, {{cookiecutter.project_slug}}/README.md",
+    "pyproject.toml": "the project's name, description and authors; mypy leaves out the hooks",
+    ".env.example": "PROJECT_NAME and SERVICE_NAME; tenancy=user drops the organizations' paragraph",
+    "Makefile": "without its template-only block (make bench)",
+    "compose.yaml": "the project's name and volume, .env already written",
+    ".github/workflows/ci.yml": "without the note on what generation rewrites",
+    "mkdocs.yml": "site_name and site_description, no nav line of the template's own pages",
+    "docs/index.md": "the project's name and description as its title",
+    "docs/modules.md": "the module map, drawn from the modules left (tenancy=user drops one)",
+    "docs/reference/commands.md": "drawn from the Makefile, less its template-only make bench",
+    "docs/reference/settings.md": "drawn from the settings, less the organizations' (tenancy=user)",
 }
 TEMPLATE_MATERIAL = (
     "cookiecutter.json",
@@ -36,8 +41,14 @@ TEMPLATE_MATERIAL = (
     "bench",
     "tests/bench",
     "docs/performance.md",
+    # How to make a service, and the commands of its examples: the template's pages.
+    "docs/create-a-service.md",
+    "docs/examples/create-a-service.sh",
+    "docs/examples/clinic-booking.sh",
     "tests/scaffold/test_items_rendering.py",
 )
+# A generated service's README is a front page too, as the root's (tests/test_project_files.py).
+README_MOST_LINES = 150
 
 
 def root_files() -> set[str]:
@@ -93,22 +104,40 @@ def head_commit(directory: Path) -> str:
     ).stdout.strip()
 
 
-def service_headings(*, organizations: bool = False) -> list[str]:
-    """The root README's headings that are not template-only: the service's sections (with
-    tenancy=user, the default, less those on organizations)."""
-    text = (ROOT / "README.md").read_text()
-    for block in ("template-only", *([] if organizations else ["organizations"])):
-        text = re.sub(
-            rf"^<!-- {block} -->\n.*?^<!-- /{block} -->\n", "", text, flags=re.MULTILINE | re.DOTALL
-        )
-    return re.findall(r"^##+ .*$", text, flags=re.MULTILINE)
+def nav_pages(project: Path) -> list[str]:
+    """The pages mkdocs.yml's navigation names (its `modules/*` is core/modulith/site.py's: each
+    module's pages, found in its folder)."""
+    found: list[str] = []
+
+    def walk(entry: object) -> None:
+        if isinstance(entry, str) and entry.endswith(".md"):
+            found.append(entry)
+        elif isinstance(entry, list):
+            for item in entry:
+                walk(item)
+        elif isinstance(entry, dict):
+            for item in entry.values():
+                walk(item)
+
+    walk(yaml.safe_load((project / "mkdocs.yml").read_text())["nav"])
+    return found
 
 
-def section(readme: str, heading: str) -> str:
-    """The text of one `## ` section, up to the next one."""
-    start = readme.index(f"\n{heading}\n")
-    end = readme.find("\n## ", start + 1)
-    return readme[start : end if end != -1 else None]
+def check_front_pages(project: Path, name: str, description: str | None = None) -> None:
+    """What generation makes of the pages a reader opens first: a README of the project's, short,
+    a docs site of its name whose navigation names only the pages the service has."""
+    readme = (project / "README.md").read_text()
+    assert len(readme.splitlines()) <= README_MOST_LINES, f"README.md has {len(readme.splitlines())} lines"
+    title = f"# {name}\n" + (f"\n{description}\n" if description is not None else "")
+    assert readme.startswith(title), readme[:200]
+    assert (project / "docs/index.md").read_text().startswith(title)
+    config = yaml.safe_load((project / "mkdocs.yml").read_text())
+    assert config["site_name"] == name
+    if description is not None:
+        assert config["site_description"] == description
+    pages = nav_pages(project)
+    assert "index.md" in pages
+    assert [page for page in pages if not (project / "docs" / page).is_file()] == []
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +157,14 @@ def test_defaults_are_the_root_service_file_for_file(default_project):
         for name in expected - {".env", ".cruft.json"}
         if not filecmp.cmp(ROOT / name, project / name, shallow=False)
     }
-    allowed = ANSWER_DEPENDENT | marked
-    assert different <= allowed, f"differs from the root: {sorted(different - allowed)}"
+    assert sorted(different) == sorted(set(DIFFERS_IN_DEFAULTS) | marked)
+    check_front_pages(project, "Acme API", "A FastAPI service built from FastAPI Modulith.")
+    for page in ("create-a-service.md", "performance.md"):
+        assert not (project / "docs" / page).exists()
+        assert page not in nav_pages(project)
+    # The admin site's page comes with its folder (admin=yes); the teams' go with theirs (tenancy=user).
+    assert (project / "modules/admin/README.md").is_file()
+    assert not (project / "modules/organizations").exists()
 
 
 def test_generated_project_holds_no_template_material(generate):
@@ -161,6 +196,7 @@ def test_generated_project_holds_no_template_material(generate):
             ):
                 leftovers.append(str(path.relative_to(project)))
     assert leftovers == []
+    check_front_pages(project, "Acme API")
     makefile = (project / "Makefile").read_text()
     assert "bench" not in makefile
     assert "template-only" not in makefile
@@ -200,13 +236,9 @@ def test_answers_reach_the_derived_files(generate):
     assert "- order-desk-postgres-data:/var/lib/postgresql/data" in compose
     assert "cp .env.example" not in compose
     assert "hooks/generate.py" not in compose
-    readme = (project / "README.md").read_text()
-    assert readme.startswith("# Order Desk\n\nTakes orders.\n")
-    assert "Python ≥ 3.12" in readme
-    assert "createdb -h 127.0.0.1 -U postgres order_desk" in readme
-    assert "redis://127.0.0.1:6379/0" in readme
-    assert "FIRST_SUPERUSER_PASSWORD` in `.env` before `make run`" in readme
-    assert "register with `POST /api/v1/auth/register`" not in readme
+    check_front_pages(project, "Order Desk", "Takes orders.")
+    # The database .env names, which the README tells how to create.
+    assert "createdb -h 127.0.0.1 -U postgres order_desk" in (project / "README.md").read_text()
 
 
 def test_no_docker_drops_the_docker_files(generate):
@@ -214,10 +246,9 @@ def test_no_docker_drops_the_docker_files(generate):
     assert not (project / "Dockerfile").exists()
     assert not (project / "compose.yaml").exists()
     assert not (project / ".dockerignore").exists()
-    readme = (project / "README.md").read_text()
-    assert "docker compose" not in readme
-    assert "compose.yaml" not in readme
-    assert "Dockerfile" not in readme
+    assert not (project / "docs/docker.md").exists()
+    assert "docker.md" not in (project / "mkdocs.yml").read_text()
+    check_front_pages(project, "Acme API")
 
 
 def test_every_generation_gets_its_own_secret_key(generate):
@@ -319,6 +350,7 @@ def test_entities_are_scaffolded_and_items_kept_only_if_listed(generate):
     assert "add_items.py" not in revisions
     router = (project / "modules" / "order_lines" / "router.py").read_text()
     assert "OrderLineCreate" in router
+    check_front_pages(project, "Acme API")
 
 
 CLINIC = (
@@ -347,6 +379,7 @@ def test_entities_carry_fields_a_singular_references_and_ownership(generate):
         chain[path.stem] = source.split('down_revision: str | Sequence[str] | None = "')[1].split('"')[0]
         chain[source.split('revision: str = "')[1].split('"')[0]] = path.stem
     assert chain[chain["add_appointments"]] == "add_patients"
+    check_front_pages(project, "Acme API")
 
 
 def test_generating_the_same_answers_twice_gives_the_same_files(generate):
@@ -361,50 +394,45 @@ def test_no_entities_leaves_auth_and_users_only(generate):
     project = generate("entities=")
     modules = sorted(path.name for path in (project / "modules").iterdir() if path.is_dir())
     assert modules == ["admin", "auth", "users"]
+    check_front_pages(project, "Acme API")
 
 
-def test_readme_is_the_root_readme_made_the_projects(default_project):
-    readme = (default_project / "README.md").read_text()
-    assert readme.startswith("# Acme API\n\nA FastAPI service built from FastAPI Modulith.\n")
-    headings = re.findall(r"^##+ .*$", readme, flags=re.MULTILINE)
-    assert headings == service_headings()
-    for needed in ("## Updating from the template", "## Git, pre-commit and CI", "## Add an entity"):
-        assert needed in headings
-    for template_only in ("## Create a service", "## Performance", "make bench", "cookiecutter.json"):
-        assert template_only not in readme
-    assert "<!--" not in readme
-    assert "`modules/items/` is the example entity" in readme
-    assert "POST, GET /items" in readme
-    assert "cp .env.example" not in readme
+# The template's examples of a whole service (docs/create-a-service.md), run as they are, with the
+# project folder they make and the entities' modules it must hold.
+SERVICE_EXAMPLES = {
+    "clinic-booking.sh": ("clinic-booking", {"appointments", "patients", "people", "tags"}),
+    "create-a-service.sh": ("order-desk", {"orders", "order_lines", "organizations"}),
+}
 
 
-def test_readme_code_blocks_keep_their_blank_lines(default_project):
-    """Prose loses the blank lines of dropped blocks; code keeps the spacing ruff formats it to."""
-    fenced = re.compile(r"^```.*?^```$", flags=re.MULTILINE | re.DOTALL)
-    readme = (default_project / "README.md").read_text()
-    # The job example's two files, with ruff's two blank lines around each function.
-    assert [block for block in fenced.findall(readme) if "\n\n\n@handler(" in block]
-    assert "\n\n\n" not in fenced.sub("(code)", readme)
+@pytest.fixture(scope="module")
+def examples_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One user's HOME for the examples: the lock's ruff, installed into its cache once, serves both."""
+    return tmp_path_factory.mktemp("examples-home")
 
 
-def test_readme_lists_only_the_entities_the_project_has(generate):
-    project = generate("entities=order_lines,notes", "use_docker=no")
-    readme = (project / "README.md").read_text()
-    for name in ("order_lines", "notes"):
-        assert f"`modules/{name}/`" in readme
-        assert f"`POST, GET /{name}`" in readme
-    # Items is not mentioned when the project has none (a page's "items" is the field of every list).
-    entity = re.compile(r'\bitems?\b(?!")')
-    assert not entity.search(readme), [line for line in readme.splitlines() if entity.search(line)]
-    assert set(service_headings()) - set(re.findall(r"^##+ .*$", readme, flags=re.MULTILINE)) == {
-        "### Quick start with Docker Compose"
-    }
-
-
-def test_readme_says_so_when_there_is_no_entity(generate):
-    readme = (generate("entities=") / "README.md").read_text()
-    assert "No entity beside auth and users yet" in readme
-    assert "POST, GET /items" not in readme
+@pytest.mark.parametrize("example", list(SERVICE_EXAMPLES))
+def test_the_create_a_service_examples_make_their_service(tmp_path, examples_home, example):
+    """bash runs the example in an empty folder, with TEMPLATE naming this checkout and the
+    template tests' cookiecutter first on PATH (their `make test` is the variants' concern)."""
+    folder, modules = SERVICE_EXAMPLES[example]
+    out = tmp_path / "out"
+    out.mkdir()
+    env = user_env(examples_home, TEMPLATE=str(ROOT), MODULITH_NO_GIT="1")
+    env["PATH"] = os.pathsep.join([str(ensure_cookiecutter().parent), env["PATH"]])
+    result = subprocess.run(
+        ["bash", str(ROOT / "docs/examples" / example)],
+        cwd=out,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [path.name for path in out.iterdir()] == [folder]
+    made = {path.name for path in (out / folder / "modules").iterdir() if path.is_dir()}
+    assert modules <= made, sorted(made)
 
 
 def test_generation_makes_a_git_repository_with_one_commit_by_the_author(tmp_path):
@@ -485,11 +513,10 @@ def test_admin_no_leaves_nothing_of_the_admin_site(generate):
             if not UNRELATED_ADMIN_WORDS.fullmatch(word):
                 leftovers.append(f"{name}: {word}")
     assert leftovers == []
-    readme = (project / "README.md").read_text()
-    assert "## Admin" not in readme
-    assert "admin site" not in readme
-    # docs/ keeps only the service's module map (the admin's screenshot goes with it).
-    assert sorted(path.name for path in (project / "docs").iterdir()) == ["modules.md"]
+    # The admin's pages and screenshot go with its folder.
+    assert not (project / "modules/admin").exists()
+    assert not (project / "docs/admin.png").exists()
+    check_front_pages(project, "Acme API")
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     assert not [dependency for dependency in pyproject["project"]["dependencies"] if "admin" in dependency]
     assert "greenlet" not in (project / "requirements.lock").read_text()
@@ -510,10 +537,10 @@ def test_tenancy_user_leaves_nothing_of_organizations(default_project):
         if "organization" in name.lower():
             leftovers.append(name)
         for line in path.read_text(errors="ignore").splitlines():
-            # The README's table of answers names every answer, this one's other choice too.
-            if "organization" in line.lower() and not line.startswith("| `tenancy` |"):
+            if "organization" in line.lower():
                 leftovers.append(f"{name}: {line.strip()}")
     assert leftovers == []
+    assert not (default_project / "modules/organizations").exists()
     assert "mounted_under" not in (default_project / "modules/items/manifest.py").read_text()
 
 
@@ -552,8 +579,8 @@ def test_tenancy_organization_gives_the_entities_to_organizations(generate):
         in (items / "dependencies.py").read_text()
     )
     assert "organization" not in (project / "modules/tags/models.py").read_text()
-    headings = re.findall(r"^##+ .*$", (project / "README.md").read_text(), flags=re.MULTILINE)
-    assert headings == service_headings(organizations=True)
-    assert "## Teams: organizations, roles and invitations" in headings
+    # The teams' pages come with the module's folder, and the site's navigation finds them there.
+    assert (project / "modules/organizations/README.md").is_file()
+    check_front_pages(project, "Acme API")
     # The entity template keeps its organizations' branch: `make entity owned=org` works there.
     assert "in_organization" in (project / "scaffold/templates/module/router.py.jinja").read_text()

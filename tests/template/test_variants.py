@@ -22,8 +22,9 @@ What each variant runs, and why. Answers that change behaviour independently sha
   module tree another variant measures. The entity scaffold (tests/scaffold, half a minute of
   subprocesses) depends only on the modules and the target version, so it runs in defaults and
   in 3.13 (the newest target).
-- The README's "Add an entity", as its reader follows it, in defaults alone (README_WALKED_HERE):
-  its two `make entity` commands and `make migrate`, committed; then its next entity made and
+- The service's entity examples, as its reader runs them, in defaults alone (ENTITY_EXAMPLES_HERE):
+  docs/examples/add-an-entity.sh (two `make entity` commands and `make migrate`; the README
+  shows it too), committed; then the entity of docs/examples/add-a-listening-entity.sh made and
   undone with `make remove-entity`, which must leave the tree as committed. The user's
   `make test` runs after, so that one suite checks the service after each step (a derived file
   the scaffold forgot, such as docs/modules.md, fails it). The commands take some 5 s; the
@@ -52,7 +53,6 @@ step, is in the terminal summary.
 
 import json
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -122,8 +122,8 @@ SCAFFOLD_CHECKED_HERE = {"defaults", "python-3.13"}
 SLICES_CHECKED_HERE = {"several-entities"}
 # `make test module=items` where the service has no admin site, which every module's views plug into.
 ONE_MODULE_HERE = {"sqlite-no-docker"}
-# The README's "Add an entity", followed before the user's `make test` (see walk_the_readme).
-README_WALKED_HERE = {"defaults"}
+# The service's docs/examples/ of entities, run before the user's `make test` (see walk_the_entity_examples).
+ENTITY_EXAMPLES_HERE = {"defaults"}
 # The tests a smoke run keeps: the project's files, its settings and .env, rate limits, registration.
 SMOKE_TESTS = [
     "tests/test_project_files.py",
@@ -233,7 +233,7 @@ def run_variant(name: str, *, out: Path, home: Path, postgres: bool) -> VariantR
             make.append(f"PYTHON={python}")
         if not run.step("install", [*make, "install"], cwd=run.project, env=env):
             return run
-        if name in README_WALKED_HERE and not walk_the_readme(run, make, env):
+        if name in ENTITY_EXAMPLES_HERE and not walk_the_entity_examples(run, make, env):
             return run
         pytest_ = ["-q", "-x", "-p", "no:cacheprovider"]
         if name in SMOKE:
@@ -257,21 +257,26 @@ def run_variant(name: str, *, out: Path, home: Path, postgres: bool) -> VariantR
     return run
 
 
-def walk_the_readme(run: VariantRun, make: list[str], env: dict[str, str]) -> bool:
-    """The service's README, "Add an entity", as its reader follows it: the section's first
-    commands (two entities, the second referring to the first, then `make migrate`; its
-    `make test` is the variant's own, which follows), committed; then the section's next
-    entity, made and undone with `make remove-entity`, which must leave the tree as committed.
-    So the one `make test` checks the service after both."""
+def example_commands(path: Path) -> list[list[str]]:
+    """An example's commands, a line each, without its comments and blank lines."""
+    return [
+        command for line in path.read_text().splitlines() if (command := shlex.split(line, comments=True))
+    ]
+
+
+def walk_the_entity_examples(run: VariantRun, make: list[str], env: dict[str, str]) -> bool:
+    """The service's own docs/examples/add-an-entity.sh, as its reader runs it: two entities,
+    the second referring to the first, then `make migrate` (its `make test` is the variant's own,
+    which follows), committed; then the entity of docs/examples/add-a-listening-entity.sh, made
+    and undone with `make remove-entity`, which must leave the tree as committed. So the one
+    `make test` checks the service after both."""
     project = run.project
     assert project is not None
-    readme = (project / "README.md").read_text()
-    section = readme.split("\n## Add an entity\n", 1)[1].split("\n## ", 1)[0]
-    first, *later = (
-        [command for line in block.splitlines() if (command := shlex.split(line, comments=True))]
-        for block in re.findall(r"^```sh\n(.*?)^```", section, flags=re.MULTILINE | re.DOTALL)
-    )
-    for command in first:
+    examples = project / "docs" / "examples"
+    for command in example_commands(examples / "add-an-entity.sh"):
+        if command[0] != "make":
+            run.failure = f"add-an-entity.sh runs {command[0]}, not make: {shlex.join(command)}"
+            return False
         if command[:2] != ["make", "test"] and not run.step(
             " ".join(command[1:3]), [*make, *command[1:]], cwd=project, env=env
         ):
@@ -279,13 +284,16 @@ def walk_the_readme(run: VariantRun, make: list[str], env: dict[str, str]) -> bo
     git = ["git", "-c", "user.name=Reader", "-c", "user.email=reader@example.com"]
     subprocess.run([*git, "add", "--all"], cwd=project, env=env, check=True)
     subprocess.run(
-        [*git, "commit", "--quiet", "-m", "The README's entities"], cwd=project, env=env, check=True
+        [*git, "commit", "--quiet", "-m", "The example's entities"], cwd=project, env=env, check=True
     )
-    (entity,) = (command for block in later for command in block if command[:2] == ["make", "entity"])
-    name = entity[2]
+    (entity,) = example_commands(examples / "add-a-listening-entity.sh")
+    if len(entity) < 3 or entity[:2] != ["make", "entity"] or not entity[2].startswith("name="):
+        run.failure = f"add-a-listening-entity.sh is not one make entity: {shlex.join(entity)}"
+        return False
+    name = entity[2].removeprefix("name=")
     if not run.step(f"entity {name}", [*make, *entity[1:]], cwd=project, env=env):
         return False
-    if not run.step(f"remove-entity {name}", [*make, "remove-entity", name], cwd=project, env=env):
+    if not run.step(f"remove-entity {name}", [*make, "remove-entity", f"name={name}"], cwd=project, env=env):
         return False
     status = subprocess.run(
         ["git", "status", "--porcelain"], cwd=project, env=env, capture_output=True, text=True, check=True
