@@ -1,8 +1,12 @@
 """/docs and /redoc in a real browser with no way out: Chromium (Debian's, driven by selenium)
 against the service on loopback, every other host unresolvable. The pages load only the
-service's own assets, and Authorize (OAuth2 password flow) signs in and calls an endpoint."""
+service's own assets, and Authorize (OAuth2 password flow) signs in and calls an endpoint.
+
+A screenshot of /docs, signed in, is written to the test's tmp dir, and to SCREENSHOTS
+(a directory) when it is set: `make screenshots` retakes docs/api-docs.png so."""
 
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -119,6 +123,12 @@ def assert_no_script_was_refused(browser: WebDriver) -> None:
     assert refused == []
 
 
+def screenshot(browser: WebDriver, tmp_path: Path, name: str) -> None:
+    browser.save_screenshot(str(tmp_path / name))
+    if os.environ.get("SCREENSHOTS"):
+        shutil.copy(tmp_path / name, Path(os.environ["SCREENSHOTS"]) / name)
+
+
 def wait_for(browser: WebDriver, selector: str) -> WebElement:
     found: WebElement = WebDriverWait(browser, WAIT_SECONDS).until(
         ec.element_to_be_clickable((By.CSS_SELECTOR, selector))
@@ -127,7 +137,7 @@ def wait_for(browser: WebDriver, selector: str) -> WebElement:
 
 
 def test_swagger_ui_signs_in_through_authorize_and_calls_an_endpoint_offline(
-    browser: WebDriver, service: Service
+    browser: WebDriver, service: Service, tmp_path: Path
 ) -> None:
     browser.get(f"{service.url}/docs")
     wait_for(browser, ".swagger-ui button.authorize").click()
@@ -139,6 +149,10 @@ def test_swagger_ui_signs_in_through_authorize_and_calls_an_endpoint_offline(
     )
     WebDriverWait(browser, WAIT_SECONDS).until(signed_in)
     browser.find_element(By.CSS_SELECTOR, ".auth-btn-wrapper button.btn-done").click()
+    WebDriverWait(browser, WAIT_SECONDS).until(
+        ec.invisibility_of_element_located((By.CSS_SELECTOR, ".dialog-ux"))
+    )
+    screenshot(browser, tmp_path, "api-docs.png")  # the operations, every lock closed
 
     wait_for(browser, "#operations-users-users-read-me .opblock-summary").click()
     wait_for(browser, "#operations-users-users-read-me .try-out__btn").click()

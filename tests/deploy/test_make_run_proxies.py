@@ -1,6 +1,8 @@
 """`make run` counts rate limits against the real peer: uvicorn, started the way the Makefile
-starts it, trusts X-Forwarded-For only from TRUSTED_PROXIES, not from 127.0.0.1 by default."""
+starts it, trusts X-Forwarded-For only from TRUSTED_PROXIES, not from 127.0.0.1 by default.
+And the docs' first requests (docs/examples/try-the-api.sh) work against it, as shown."""
 
+import json
 import os
 import shutil
 import signal
@@ -126,3 +128,34 @@ def test_make_run_reads_x_forwarded_for_from_a_trusted_proxy(make_run: Any) -> N
 
     assert [r.status_code for r in answers] == [200] * len(FORGED)
     assert _session_addresses(server.url, answers[-1]) == set(FORGED)
+
+
+def test_the_api_examples_run_against_make_run(make_run: Any, tmp_path: Path) -> None:
+    """The examples of getting-started.md and api.md, as they are, against a real `make run`:
+    try-the-api.sh registers, signs in and reads the account back (its last line), and
+    generate-a-client.sh writes a typed client of the live schema."""
+    if shutil.which("curl") is None:
+        require_server("curl is not installed")
+    # Open registration whatever the service's .env says.
+    server = make_run(OPEN_REGISTRATION="true")
+    tried = run_example("try-the-api.sh", API=f"{server.url}/api/v1")
+    assert tried.returncode == 0, tried.stdout + tried.stderr + server.output()
+    assert json.loads(tried.stdout.splitlines()[-1])["email"] == "ada@example.com", tried.stdout
+
+    client = tmp_path / "api_client"
+    generated = run_example("generate-a-client.sh", SERVICE=server.url, OUTPUT=str(client))
+    assert generated.returncode == 0, generated.stdout + generated.stderr
+    assert (client / "client.py").is_file()
+    assert (client / "api" / "users").is_dir()
+
+
+def run_example(name: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", str(ROOT / "docs/examples" / name)],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
