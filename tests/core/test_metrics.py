@@ -5,13 +5,16 @@ The listener that serves them, and their sum over several workers, are tested ag
 """
 
 import asyncio
+import re
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
 from sqlalchemy import Engine
@@ -22,6 +25,8 @@ from core.db import create_db_engine
 from core.docs import ASSETS_URL
 from tests.deploy.servers import free_port
 from tests.helpers import make_settings
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def value(name: str, **labels: str) -> float:
@@ -195,3 +200,27 @@ def test_a_jobs_life_is_counted_by_kind_and_running_jobs_are_a_gauge() -> None:
     assert (value("jobs_retried_total", kind=kind), value("jobs_dead_total", kind=kind)) == (1, 1)
     assert value("jobs_succeeded_total", kind=kind) == 0
     assert (value("jobs_running", kind=kind), value("jobs_queued", kind=kind)) == (1, 3)
+
+
+# A range-vector selector of a rule: `name{label="value", other!="x"}[5m]`.
+SELECTOR = re.compile(r"\b([a-z_][a-z0-9_]*)(?:\{([^}]*)\})?\[")
+LABEL = re.compile(r"([a-z_][a-z0-9_]*)\s*(?:=|!=|=~|!~)")
+
+
+def test_the_alert_rules_name_only_metrics_and_labels_the_service_serves(app: FastAPI) -> None:
+    """docs/examples/prometheus-alerts.yml, the rules operators load: a renamed metric or label
+    must not leave an alert that never fires. The app has imported every module's metrics."""
+    rules = yaml.safe_load((ROOT / "docs/examples/prometheus-alerts.yml").read_text())
+    # The registry's own index from each sample name (`_total`, `_bucket`) to its metric.
+    served = REGISTRY._names_to_collectors  # prometheus_client offers no public one
+    selectors = [
+        selector
+        for group in rules["groups"]
+        for rule in group["rules"]
+        for selector in SELECTOR.findall(str(rule["expr"]))
+    ]
+    assert len(selectors) >= 7
+    for name, labels in selectors:
+        assert name in served, f"{name}: no such metric"
+        known = {*served[name]._labelnames, "le"}
+        assert set(LABEL.findall(labels)) <= known, f"{name}{{{labels}}}: labels are {sorted(known)}"
