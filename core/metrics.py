@@ -6,9 +6,14 @@ worker at one directory (prometheus-client's multiprocess mode, PROMETHEUS_MULTI
 the workers start and serves their sum from the supervising process, so one scrape sees them all.
 Without that directory (tests, a plain `uvicorn`) the values live in the process that counts them.
 
-The metric names and labels are load-bearing: the README's alert rules and the dashboards built
-on them match them. A module counts what is its own beside these (`modules/<name>/metrics.py`),
-with the same `prometheus_client`, so the same listener serves it.
+The metric names and labels are load-bearing: the alert rules (docs/examples/prometheus-alerts.yml)
+and the dashboards built on them match them. A module counts what is its own beside these
+(`modules/<name>/metrics.py`), with the same `prometheus_client`, so the same listener serves it.
+
+docs/reference/metrics.md is drawn from the calls below, read as source (`make modules`): each
+metric is one `Counter`, `Gauge` or `Histogram` call whose name, help and labels are strings or
+this file's constants of them. The help is what the metric means, label values included: the
+page shows it as `/metrics` does.
 """
 
 import asyncio
@@ -16,7 +21,7 @@ import os
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from fastapi.routing import iter_route_contexts
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, start_http_server
@@ -29,35 +34,89 @@ from starlette.types import Scope
 
 from core.config import ConfigurationError, Settings
 
-# Requests. `route` is the matched route's template (`/api/v1/orders/{order_id}`), never the raw
-# path, so the number of series stays that of the routes, whatever clients ask for.
+# Requests. `route` is the matched route's template, never the raw path, so the number of series
+# stays that of the routes, whatever clients ask for.
 UNMATCHED = "unmatched"
 _LABELS = ["route", "method", "status_class"]
-REQUESTS = Counter("http_requests_total", "Requests answered", _LABELS)
-LATENCY = Histogram("http_request_duration_seconds", "Time from request to the end of the response", _LABELS)
+_LABELLED = (
+    "`route` is the route's template (`/api/v1/orders/{order_id}`, or a mount's, such as"
+    f" `/docs-assets/{{path}}`) or `{UNMATCHED}`, never the raw path; `method` is `other` for a"
+    " method outside HTTP's; `status_class` is `2xx` … `5xx`"
+)
+REQUESTS = Counter("http_requests_total", f"Requests answered; {_LABELLED}", _LABELS)
+LATENCY = Histogram(
+    "http_request_duration_seconds",
+    f"Seconds from a request to the end of its answer's body; {_LABELLED}",
+    _LABELS,
+)
 # Anything else a client sends as a method is counted as one: the label cannot grow without end.
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 # Each worker has a pool of its own: the gauges add up across the live workers.
-POOL_IN_USE = Gauge("db_pool_connections_in_use", "Connections checked out", multiprocess_mode="livesum")
-POOL_OVERFLOW = Gauge("db_pool_overflow", "Connections open beyond DB_POOL_SIZE", multiprocess_mode="livesum")
-POOL_WAITING = Gauge("db_pool_waiting", "Requests waiting for a free connection", multiprocess_mode="livesum")
+POOL_IN_USE = Gauge(
+    "db_pool_connections_in_use",
+    "Database connections checked out, read every second in each worker and summed over the live ones",
+    multiprocess_mode="livesum",
+)
+POOL_OVERFLOW = Gauge(
+    "db_pool_overflow",
+    "Database connections open beyond `DB_POOL_SIZE`, read every second in each worker and summed"
+    " over the live ones",
+    multiprocess_mode="livesum",
+)
+POOL_WAITING = Gauge(
+    "db_pool_waiting",
+    "Requests waiting for a free database connection, read every second in each worker and summed"
+    " over the live ones",
+    multiprocess_mode="livesum",
+)
 # Seconds between two readings of the pool: finer than any scrape interval, and nothing per request.
 POOL_SAMPLE_SECONDS = 1.0
 
-RATE_LIMIT_REFUSALS = Counter("rate_limit_refusals_total", "Requests refused with 429", ["limit"])
+RATE_LIMIT_REFUSALS = Counter(
+    "rate_limit_refusals_total",
+    "Requests refused with 429; `limit` is the limit's name (`default`, `login`, …)",
+    ["limit"],
+)
 RATE_LIMIT_STORAGE_ERRORS = Counter(
-    "rate_limit_storage_errors_total", "Requests served uncounted: the rate-limit storage did not answer"
+    "rate_limit_storage_errors_total",
+    "Requests served uncounted because the rate-limit storage (`RATE_LIMIT_STORAGE_URL`) did not"
+    " answer: no limit holds while it lasts",
 )
 
 # Background jobs, fed by `core.jobs.queue` through `job_event` and by the runners through
 # `jobs_queued`. Each attempt is `started`, then `succeeded` or `failed` (or `lease_lost`: it
 # outlived its lease and another runner holds the job); a failed attempt is `retried` or `dead`.
+# One counter per event, each named in full: the alert rules and a search for the name find it.
 JobEvent = Literal["enqueued", "started", "succeeded", "failed", "lease_lost", "retried", "dead"]
-_JOB_COUNTERS = {
-    event: Counter(f"jobs_{event}_total", f"Jobs {event}", ["kind"]) for event in get_args(JobEvent)
+_JOB_COUNTERS: dict[JobEvent, Counter] = {
+    "enqueued": Counter(
+        "jobs_enqueued_total", "Jobs enqueued, counted once the change that enqueued them commits", ["kind"]
+    ),
+    "started": Counter("jobs_started_total", "Attempts started: a job's first, or a retry", ["kind"]),
+    "succeeded": Counter("jobs_succeeded_total", "Attempts that succeeded: the job is done", ["kind"]),
+    "failed": Counter(
+        "jobs_failed_total", "Attempts that raised; each is then counted as retried or dead", ["kind"]
+    ),
+    "lease_lost": Counter(
+        "jobs_lease_lost_total",
+        "Attempts that outlived their lease (`JOBS_LEASE_SECONDS`): another runner holds the job",
+        ["kind"],
+    ),
+    "retried": Counter(
+        "jobs_retried_total",
+        "Failed attempts to be run again, after `JOBS_RETRY_SECONDS` doubled at each one",
+        ["kind"],
+    ),
+    "dead": Counter(
+        "jobs_dead_total",
+        "Jobs that will not run again unless requeued: out of attempts (`JOBS_MAX_ATTEMPTS`), or given up on",
+        ["kind"],
+    ),
 }
-JOBS_RUNNING = Gauge("jobs_running", "Jobs running now", ["kind"], multiprocess_mode="livesum")
+JOBS_RUNNING = Gauge(
+    "jobs_running", "Jobs running now, summed over the live processes", ["kind"], multiprocess_mode="livesum"
+)
 # Every runner counts the same table: the latest count is the answer, not their sum.
 JOBS_QUEUED = Gauge(
     "jobs_queued",
@@ -69,10 +128,16 @@ JOBS_QUEUED = Gauge(
 
 # Events (`core.events`): how many were committed, and how each listener's deliveries went. A
 # delivery is a job, so its outcomes are its job events, here labelled by event and listener.
-EVENTS_PUBLISHED = Counter("events_published_total", "Events committed", ["event"])
+EVENTS_PUBLISHED = Counter(
+    "events_published_total",
+    "Events published, counted once the change that published them commits; `event` is `<module>.<Event>`",
+    ["event"],
+)
 EVENT_DELIVERIES = Counter(
     "event_deliveries_total",
-    "Deliveries of events to listeners, by outcome",
+    "Attempts to deliver an event to a listener; `event` is `<module>.<Event>`, `listener`"
+    " `<module>.<function>`, `outcome` the attempt's job event (`started`, `succeeded`, `failed`,"
+    " `lease_lost`, `retried`, `dead`)",
     ["event", "listener", "outcome"],
 )
 _DELIVERIES: dict[str, tuple[str, str]] = {}  # job kind -> (event, listener)

@@ -1,10 +1,11 @@
 """What the reference pages list, read from the source with `ast`, never imported (generation
 reads it in a Python without the service's dependencies): the settings of `Settings` and of each
 module's `ModuleSettings`, the error codes of `ErrorCode` and of each module's `@error_codes`
-enum, and the Makefile's commands.
+enum, the metrics of core/metrics.py and of each module's `metrics.py`, and the Makefile's commands.
 
 A field or member is described by the string under it, its attribute docstring (which pydantic
-reads too, `use_attribute_docstrings`); an error code's starts with its status (`404: ...`).
+reads too, `use_attribute_docstrings`); an error code's starts with its status (`404: ...`). A
+metric is described by its help, the string prometheus_client serves with it.
 """
 
 import ast
@@ -19,8 +20,14 @@ from typing import Any, Generic, TypeVar
 
 from core.modulith.graph import PACKAGE
 
-# Where core's settings and codes are declared; each module's are in its own file of that name.
+# Where core's settings, codes and metrics are declared; each module's are in its own file of that name.
 CORE_SETTINGS, CORE_CODES = ("core/config.py", "Settings"), ("core/errors.py", "ErrorCode")
+CORE_METRICS = "core/metrics.py"
+# prometheus_client's metric types (`Counter` is a counter) and the suffixes of the samples each
+# serves: a counter's `_total` whether or not the name it was given ends in it.
+_SAMPLES = {"counter": ["_total"], "gauge": [""], "histogram": ["_bucket", "_sum", "_count"]}
+# Arguments that would change a metric's name: the page would not show the one scraped.
+_RENAMING = {"namespace", "subsystem", "unit"}
 # A pydantic `Field`'s constraints, in words.
 _LIMITS = {"ge": "at least", "gt": "above", "le": "at most", "lt": "below"}
 _ARITHMETIC = {ast.Mult: operator.mul, ast.Add: operator.add, ast.Sub: operator.sub}
@@ -56,6 +63,21 @@ class Declared(Generic[Item]):
     name: str
     description: str
     items: list[Item]
+
+
+@dataclass(frozen=True)
+class Metric:
+    source: str  # from the project's root
+    name: str  # as prometheus_client keeps it: a counter's without its `_total`
+    kind: str  # counter, gauge or histogram
+    labels: list[str]
+    description: str  # its help, as given
+
+    @property
+    def samples(self) -> list[str]:
+        """The names Prometheus scrapes: `<name>_total` of a counter, `<name>_bucket`,
+        `_sum` and `_count` of a histogram."""
+        return [f"{self.name}{suffix}" for suffix in _SAMPLES[self.kind]]
 
 
 @dataclass(frozen=True)
@@ -181,6 +203,82 @@ def code_classes(root: Path) -> list[Declared[Code]]:
             root, str(path.relative_to(root)), lambda node: "error_codes" in _names(node.decorator_list)
         )
     return found
+
+
+def _evaluated(node: ast.expr, constants: dict[str, ast.expr]) -> Any:
+    """A literal, a constant of the file bound to one, or an f-string of them."""
+    if isinstance(node, ast.Name) and node.id in constants:
+        return _evaluated(constants[node.id], constants)
+    if isinstance(node, ast.JoinedStr):
+        return "".join(str(_evaluated(part, constants)) for part in node.values)
+    if isinstance(node, ast.FormattedValue) and node.conversion == -1 and node.format_spec is None:
+        return _evaluated(node.value, constants)
+    return ast.literal_eval(node)
+
+
+def _metric(call: ast.Call, kind: str, constants: dict[str, ast.expr], source: str) -> Metric:
+    given = dict(zip(["name", "documentation", "labelnames"], call.args, strict=False))
+    given |= {keyword.arg: keyword.value for keyword in call.keywords if keyword.arg}
+    where = f"{source}:{call.lineno}"
+    if renaming := sorted(given.keys() & _RENAMING):
+        raise ValueError(f"{where}: give the metric its whole name, without {', '.join(renaming)}")
+    try:
+        name = str(_evaluated(given["name"], constants))
+        description = str(_evaluated(given["documentation"], constants))
+        labels = (
+            [str(label) for label in _evaluated(given["labelnames"], constants)]
+            if "labelnames" in given
+            else []
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{where}: give a metric its name, help and labels as strings or this file's constants of them"
+        ) from exc
+    return Metric(
+        source=source,
+        name=name.removesuffix("_total") if kind == "counter" else name,
+        kind=kind,
+        labels=labels,
+        description=description,
+    )
+
+
+def _metrics_of(root: Path, source: str) -> list[Metric]:
+    """Every `Counter`, `Gauge` and `Histogram` the file makes (imported from prometheus_client,
+    under any name), in the order they are written: at the top level or inside a dict alike."""
+    tree = ast.parse((root / source).read_text())
+    types = {
+        alias.asname or alias.name: alias.name.lower()
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module == "prometheus_client"
+        for alias in node.names
+        if alias.name.lower() in _SAMPLES
+    }
+    constants = {
+        target.id: node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    calls = [
+        (node, types[node.func.id])
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in types
+    ]
+    return [
+        _metric(call, kind, constants, source)
+        for call, kind in sorted(calls, key=lambda found: (found[0].lineno, found[0].col_offset))
+    ]
+
+
+def metrics(root: Path) -> list[Metric]:
+    """Core's metrics, then each module's (in its `metrics.py`), in folder order."""
+    sources = [
+        CORE_METRICS,
+        *(str(path.relative_to(root)) for path in sorted((root / PACKAGE).glob("*/metrics.py"))),
+    ]
+    return [metric for source in sources for metric in _metrics_of(root, source)]
 
 
 def commands(root: Path) -> list[Command]:

@@ -1,6 +1,7 @@
 """The reference pages, drawn from the code as the module map is, and written with it by
 `document.write`: every setting (docs/reference/settings.md), every error code (errors.md),
-every make command (commands.md), and the pages a module draws of itself (its `reference.py`).
+every metric (metrics.md), every make command (commands.md), and the pages a module draws of
+itself (its `reference.py`).
 
 What they list is read from the source (`declarations`), so generation draws them for each new
 service in a Python without its dependencies, from that service's own files. Each setting has a
@@ -10,21 +11,25 @@ heading of its own: another page links to one as `reference/settings.md#jobs_lea
 
 import importlib.util
 import re
+from itertools import groupby
 from pathlib import Path
 
 from core.modulith.declarations import (
     Code,
     Command,
     Declared,
+    Metric,
     Setting,
     code_classes,
     commands,
+    metrics,
     setting_classes,
 )
 from core.modulith.graph import PACKAGE
 
 SETTINGS = "docs/reference/settings.md"
 ERRORS = "docs/reference/errors.md"
+METRICS = "docs/reference/metrics.md"
 COMMANDS = "docs/reference/commands.md"
 _SETTING_NAME = re.compile(r"`([A-Z][A-Z0-9_]+)`")
 _PAGE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\.md")
@@ -99,6 +104,31 @@ def errors_page(enums: list[Declared[Code]], *, setting_names: set[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def metrics_page(found: list[Metric], *, setting_names: set[str]) -> str:
+    lines = [
+        generated("core/metrics.py and modules/*/metrics.py"),
+        "# Metrics",
+        "",
+        "Every metric the service counts, under the names Prometheus scrapes from the metrics",
+        "listener ([Operate](../operate.md#metrics) says how to serve them and alert on them):",
+        "core's, then each module's, from its `metrics.py`. A service without a module has none of",
+        "its metrics. What each means is its help, which `/metrics` serves too.",
+        "",
+        "A histogram's `_bucket` samples have one more label, `le`: the bucket's upper bound. A",
+        "process that serves only its own numbers (no `PROMETHEUS_MULTIPROC_DIR`, as",
+        "`python -m core.jobs worker` unless you set one) also serves a `_created` sample of each",
+        "counter and histogram, and prometheus_client's own `process_*` and `python_*` metrics.",
+    ]
+    for source, group in groupby(found, key=lambda metric: metric.source):
+        lines += ["", f"## {source}", "", "| metric | type | labels | what |", "|---|---|---|---|"]
+        for metric in group:
+            names = ", ".join(f"`{sample}`" for sample in metric.samples)
+            labels = ", ".join(f"`{label}`" for label in metric.labels) or "none"
+            what = _linked(" ".join(metric.description.split()).replace("|", "\\|"), settings=setting_names)
+            lines.append(f"| {names} | {metric.kind} | {labels} | {_sentence(what)} |")
+    return "\n".join(lines) + "\n"
+
+
 def commands_page(found: list[Command]) -> str:
     lines = [
         generated("the Makefile"),
@@ -144,6 +174,7 @@ def pages(root: Path) -> dict[str, str]:
     return {
         SETTINGS: settings_page(sections),
         ERRORS: errors_page(code_classes(root), setting_names=names),
+        METRICS: metrics_page(metrics(root), setting_names=names),
         COMMANDS: commands_page(commands(root)),
         **module_pages(root),
     }

@@ -1,5 +1,5 @@
 """What the auth module counts, served with core's metrics (`core.metrics`: the same registry and
-listener). The name is load-bearing: the README's alert rules match it."""
+listener). The name is load-bearing: the alert rules in docs/examples/prometheus-alerts.yml match it."""
 
 from prometheus_client import Counter
 

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import get_args
 
 import httpx
 import pytest
@@ -224,3 +225,7 @@ def test_the_alert_rules_name_only_metrics_and_labels_the_service_serves(app: Fa
         assert name in served, f"{name}: no such metric"
         known = {*served[name]._labelnames, "le"}
         assert set(LABEL.findall(labels)) <= known, f"{name}{{{labels}}}: labels are {sorted(known)}"
+
+
+def test_every_job_event_has_its_counter() -> None:
+    assert set(metrics._JOB_COUNTERS) == set(get_args(metrics.JobEvent))

@@ -1,21 +1,29 @@
 """The reference pages (core/modulith/reference.py) say what the code says: every setting is
-described where it is declared, as pydantic reads it; a page goes stale, by name, when the code
-under it changes; a module's own page is drawn from the project's files. (Error codes:
+described where it is declared, as pydantic reads it; every metric the app serves is listed with
+its labels and the help it is served with; a page goes stale, by name, when the code under it
+changes; a module's own page is drawn from the project's files. (Error codes:
 tests/core/test_errors.py; that every page is current: tests/core/test_modulith.py.)"""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
+from prometheus_client import REGISTRY
+from prometheus_client.metrics import MetricWrapperBase
 
 from core import discovery
 from core.config import Settings
 from core.modulith import document, reference
-from core.modulith.declarations import commands, setting_classes
+from core.modulith.declarations import commands, metrics, setting_classes
 from tests.helpers import ROOT
+
+# A row of the metrics page: its sample names, type and labels.
+METRIC_ROW = re.compile(r"^\| (`[^|]+`) \| (\w+) \| ([^|]+) \| ", re.MULTILINE)
 
 
 @pytest.fixture
@@ -112,6 +120,67 @@ def test_a_new_make_target_joins_the_commands_page(project: Path) -> None:
     assert document.write(project) == [reference.COMMANDS]
     page = (project / reference.COMMANDS).read_text()
     assert page.endswith("\n## make planted\n\nDo a planted thing.\n\nWhy it is there.\n")
+
+
+def served_metrics() -> set[MetricWrapperBase]:
+    """The metrics of this process's registry, by way of its index from each sample name
+    (`_total`, `_bucket`) to its metric: prometheus_client offers no public one."""
+    return {
+        metric for metric in REGISTRY._names_to_collectors.values() if isinstance(metric, MetricWrapperBase)
+    }
+
+
+def test_the_metrics_page_lists_exactly_the_metrics_the_app_serves_with_their_labels(app: FastAPI) -> None:
+    """The app has imported every module's metrics. Each sample name the page lists is served,
+    by a metric of that type and those labels, and every metric served has a row."""
+    page = (ROOT / reference.METRICS).read_text()
+    listed = {
+        name.strip("`"): (
+            kind,
+            [] if labels == "none" else [label.strip("`") for label in labels.split(", ")],
+        )
+        for names, kind, labels in METRIC_ROW.findall(page)
+        for name in names.split(", ")
+    }
+    served = REGISTRY._names_to_collectors
+
+    assert [name for name in listed if name not in served] == []
+    assert sorted({served[name]._name for name in listed}) == sorted(
+        metric._name for metric in served_metrics()
+    )
+    for name, (kind, labels) in listed.items():
+        assert (kind, labels) == (served[name]._type, list(served[name]._labelnames)), name
+
+
+def test_a_metric_is_described_by_the_help_it_is_served_with(app: FastAPI) -> None:
+    assert {metric.name: metric.description for metric in metrics(ROOT)} == {
+        metric._name: metric._documentation for metric in served_metrics()
+    }
+
+
+def test_a_modules_new_metric_joins_the_metrics_page_by_the_name_scraped(project: Path) -> None:
+    """A counter's samples end in `_total`, whether or not the name given does."""
+    (project / "modules/users/metrics.py").write_text(
+        "from prometheus_client import Counter as Tally\n\n"
+        'SIGN_UPS = Tally("sign_ups", "Sign-ups", ["plan"])\n'
+    )
+
+    assert document.stale(project) == [reference.METRICS]
+    assert document.write(project) == [reference.METRICS]
+    page = (project / reference.METRICS).read_text()
+    assert page.endswith(
+        "\n## modules/users/metrics.py\n\n| metric | type | labels | what |\n|---|---|---|---|\n"
+        "| `sign_ups_total` | counter | `plan` | Sign-ups. |\n"
+    )
+
+
+def test_a_metric_named_by_what_the_source_cannot_say_is_refused_by_its_line(project: Path) -> None:
+    (project / "modules/users/metrics.py").write_text(
+        'import os\n\nfrom prometheus_client import Gauge\n\nUP = Gauge(os.environ["NAME"], "Up")\n'
+    )
+
+    with pytest.raises(ValueError, match=r"^modules/users/metrics.py:5: "):
+        metrics(project)
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="no make")
