@@ -2,14 +2,17 @@
 
 import asyncio
 import logging
+import os
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -238,6 +241,45 @@ def test_requeue_by_id_leaves_every_other_dead_job_dead(db: DBSession, engine: E
         assert requeue_dead(connection, job_id=second.id) == 1
         assert requeue_dead(connection, job_id=second.id) == 0  # queued now, not dead
     assert {job.id: job.status for job in jobs(engine)} == {first.id: "dead", second.id: "queued"}
+
+
+def mark_every_job_dead(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(Job.__table__.update().values(status=JobStatus.DEAD))  # type: ignore[attr-defined]
+
+
+def test_the_requeue_example_queues_every_dead_job_then_one_kind_then_one_job(
+    db: DBSession, engine: Engine, database_url: str
+) -> None:
+    # docs/examples/requeue-dead-jobs.sh, one line at a time, as docs/operate.md shows it.
+    example = (ROOT / "docs" / "examples" / "requeue-dead-jobs.sh").read_text().splitlines()
+    every, one_kind, one_job = [line for line in example if line and not line.startswith("#")]
+    mails = [enqueue(db, "mail", {}) for _ in range(2)]
+    reports = [enqueue(db, "reports.render", {}) for _ in range(2)]
+    db.commit()
+    env = {
+        "DATABASE_URL": database_url,
+        "JOB_ID": str(reports[0].id),
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
+    }
+
+    def run_line(line: str) -> dict[uuid.UUID, str]:
+        result = subprocess.run(
+            ["bash", "-c", line], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert result.returncode == 0, result.stderr
+        return {job.id: job.status for job in jobs(engine)}
+
+    def queued_again(*queued: Job) -> dict[uuid.UUID, str]:
+        ids = {job.id for job in queued}
+        return {job.id: "queued" if job.id in ids else "dead" for job in [*mails, *reports]}
+
+    mark_every_job_dead(engine)
+    assert run_line(every) == queued_again(*mails, *reports)
+    mark_every_job_dead(engine)
+    assert run_line(one_kind) == queued_again(*mails)
+    mark_every_job_dead(engine)
+    assert run_line(one_job) == queued_again(reports[0])
 
 
 def test_a_job_of_no_known_kind_fails_and_is_kept(db: DBSession, engine: Engine, settings: Settings) -> None:
