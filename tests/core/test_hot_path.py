@@ -1,4 +1,5 @@
-"""What keeps the per-request cost of the shape every module copies low (see docs/performance.md)."""
+"""What keeps the per-request cost of the shape every module copies low (the template records
+the figures in its docs/performance.md)."""
 
 import inspect
 import threading
