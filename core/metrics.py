@@ -39,7 +39,7 @@ from core.config import ConfigurationError, Settings
 UNMATCHED = "unmatched"
 _LABELS = ["route", "method", "status_class"]
 _LABELLED = (
-    "`route` is the route's template (`/api/v1/orders/{order_id}`, or a mount's, such as"
+    "`route` is the route's template (`/api/v1/<module>/{id}`, or a mount's, such as"
     f" `/docs-assets/{{path}}`) or `{UNMATCHED}`, never the raw path; `method` is `other` for a"
     " method outside HTTP's; `status_class` is `2xx` … `5xx`"
 )

@@ -46,12 +46,18 @@ def postgres_available() -> bool:
     return True
 
 
+# The environment this run started with. Variants run in threads beside the other tests, so what
+# a test sets for itself (monkeypatch.setenv) must never reach a variant's shell: they start from
+# this copy, taken before any test ran.
+SHELL = dict(os.environ)
+
+
 def clean_path() -> str:
     """PATH without this run's .venv (nor any other activated venv): what a user's shell has."""
     ours = {Path(sys.executable).parent.resolve(), (ROOT / ".venv" / "bin").resolve()}
-    if os.environ.get("VIRTUAL_ENV"):
-        ours.add((Path(os.environ["VIRTUAL_ENV"]) / "bin").resolve())
-    kept = [entry for entry in os.environ.get("PATH", "").split(os.pathsep) if entry]
+    if SHELL.get("VIRTUAL_ENV"):
+        ours.add((Path(SHELL["VIRTUAL_ENV"]) / "bin").resolve())
+    kept = [entry for entry in SHELL.get("PATH", "").split(os.pathsep) if entry]
     return os.pathsep.join(entry for entry in kept if Path(entry).resolve() not in ours)
 
 
@@ -60,12 +66,13 @@ def user_env(home: Path, **extra: str) -> dict[str, str]:
     venv on PATH, nothing that points Python at this repository."""
     env = {
         key: value
-        for key, value in os.environ.items()
+        for key, value in SHELL.items()
         if key not in {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "MAKEFLAGS", "MAKELEVEL", "MFLAGS"}
         # This run's coverage hooks would follow the command into the user's project.
         and not key.startswith(("COVERAGE_", "COV_CORE_"))
     }
-    env.update(PATH=clean_path(), HOME=str(home), UV_CACHE_DIR=UV_CACHE, **extra)
+    env.update(PATH=clean_path(), HOME=str(home), UV_CACHE_DIR=UV_CACHE)
+    env.update(extra)
     return env
 
 
@@ -96,14 +103,15 @@ def ensure_cookiecutter() -> Path:
 
 
 def run_cookiecutter(
-    template: str, *answers: str, cwd: Path, output_dir: Path | None = None, home: Path
+    template: str, *answers: str, cwd: Path, output_dir: Path | None = None, home: Path, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    """The CLI exactly as a user runs it, from its own venv, in a user's environment."""
+    """The CLI exactly as a user runs it, from its own venv, in a user's environment (with `env`
+    set in it)."""
     command = [str(ensure_cookiecutter()), "--no-input", template, *answers]
     if output_dir is not None:
         command += ["--output-dir", str(output_dir)]
     return subprocess.run(
-        command, cwd=cwd, env=user_env(home), capture_output=True, text=True, timeout=120, check=False
+        command, cwd=cwd, env=user_env(home, **env), capture_output=True, text=True, timeout=120, check=False
     )
 
 

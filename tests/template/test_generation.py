@@ -453,25 +453,23 @@ def test_generation_makes_a_git_repository_with_one_commit_by_the_author(tmp_pat
     assert ".cruft.json" in tracked
 
 
-def test_modulith_no_git_skips_the_repository(tmp_path, monkeypatch):
-    monkeypatch.setenv("MODULITH_NO_GIT", "1")
+def test_modulith_no_git_skips_the_repository(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    result = run_cookiecutter(str(ROOT), cwd=out, home=tmp_path)
+    result = run_cookiecutter(str(ROOT), cwd=out, home=tmp_path, MODULITH_NO_GIT="1")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "git: skipped (MODULITH_NO_GIT is set)"
     assert not (out / "acme-api" / ".git").exists()
 
 
-def test_generation_without_git_is_a_note_not_a_failure(tmp_path, monkeypatch):
+def test_generation_without_git_is_a_note_not_a_failure(tmp_path):
     # A PATH with python alone: the cookiecutter script and hooks run, git is not found.
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "python").symlink_to(sys.executable)
-    monkeypatch.setenv("PATH", str(bin_dir))
     out = tmp_path / "out"
     out.mkdir()
-    result = run_cookiecutter(str(ROOT), cwd=out, home=tmp_path)
+    result = run_cookiecutter(str(ROOT), cwd=out, home=tmp_path, PATH=str(bin_dir))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].startswith("git: not found")
     assert not (out / "acme-api" / ".git").exists()
