@@ -165,15 +165,32 @@ def _settings_of(root: Path, source: str, wanted: Callable[[ast.ClassDef], bool]
     return found
 
 
+def _core_then_modules(
+    root: Path,
+    read: Callable[[Path, str, Callable[[ast.ClassDef], bool]], list[Declared[Item]]],
+    *,
+    core: tuple[str, str],
+    module_file: str,
+    module_wanted: Callable[[ast.ClassDef], bool],
+) -> list[Declared[Item]]:
+    """`read` of core's class (`core`: its file and name), then of each module's `module_file`,
+    in folder order, where `module_wanted` picks its classes."""
+    source, name = core
+    found = read(root, source, lambda node: node.name == name)
+    for path in sorted((root / PACKAGE).glob(f"*/{module_file}")):
+        found += read(root, str(path.relative_to(root)), module_wanted)
+    return found
+
+
 def setting_classes(root: Path) -> list[Declared[Setting]]:
     """Core's settings, then each module's (`ModuleSettings` in its `settings.py`), in folder order."""
-    source, name = CORE_SETTINGS
-    found = _settings_of(root, source, lambda node: node.name == name)
-    for path in sorted((root / PACKAGE).glob("*/settings.py")):
-        found += _settings_of(
-            root, str(path.relative_to(root)), lambda node: "ModuleSettings" in _names(node.bases)
-        )
-    return found
+    return _core_then_modules(
+        root,
+        _settings_of,
+        core=CORE_SETTINGS,
+        module_file="settings.py",
+        module_wanted=lambda node: "ModuleSettings" in _names(node.bases),
+    )
 
 
 def _codes_of(root: Path, source: str, wanted: Callable[[ast.ClassDef], bool]) -> list[Declared[Code]]:
@@ -196,13 +213,13 @@ def _codes_of(root: Path, source: str, wanted: Callable[[ast.ClassDef], bool]) -
 
 def code_classes(root: Path) -> list[Declared[Code]]:
     """Core's codes, then each module's (`@error_codes` in its `errors.py`), in folder order."""
-    source, name = CORE_CODES
-    found = _codes_of(root, source, lambda node: node.name == name)
-    for path in sorted((root / PACKAGE).glob("*/errors.py")):
-        found += _codes_of(
-            root, str(path.relative_to(root)), lambda node: "error_codes" in _names(node.decorator_list)
-        )
-    return found
+    return _core_then_modules(
+        root,
+        _codes_of,
+        core=CORE_CODES,
+        module_file="errors.py",
+        module_wanted=lambda node: "error_codes" in _names(node.decorator_list),
+    )
 
 
 def _evaluated(node: ast.expr, constants: dict[str, ast.expr]) -> Any:
