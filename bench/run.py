@@ -41,11 +41,12 @@ LOGIN = f"{API_PREFIX}/auth/login"
 SECRET_KEY = "bench-secret-key-that-is-long-enough-for-production"
 MEMORY_REQUESTS = 100_000
 # The targets (docs/performance.md): the service against the FastAPI floor, per scenario, and more.
-MIN_FASTAPI_RATIO = {"1 list items": 0.5, "2 read item": 0.4, "3 create item": 0.5}
+MIN_FASTAPI_RATIO = {"1 list items": 0.6, "2 read item": 0.7, "3 create item": 0.6}
+# SQLite's write tail: the service's p99 under 16 concurrent creates, over the FastAPI floor's.
+MAX_SQLITE_CREATE_P99_OVER_FLOOR = 2.0
 MAX_HEALTH_P99_MS = 25.0
 MAX_STARTUP_S = 1.5
 MAX_RSS_MB = 120.0
-MIN_TWO_WORKER_SPEEDUP = 1.6
 # Scenario 2b against scenario 2: the membership is read in the row's statement, by its unique key.
 MAX_ORGANIZATION_READ_COST = 1.3
 
@@ -308,7 +309,7 @@ def organization_project(workdir: Path) -> Path:
     if project.exists():
         return project
     ignored = shutil.ignore_patterns("__pycache__", "*.db", "data")
-    for name in ("core", "modules", "migrations", "scaffold", "alembic.ini", "pyproject.toml"):
+    for name in ("core", "modules", "migrations", "scaffold", "alembic.ini", "pyproject.toml", "Makefile"):
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, project / name, ignore=ignored)
@@ -438,6 +439,16 @@ def targets(results: dict[str, Any]) -> list[tuple[str, bool]]:
                 checks.append(
                     (f"{backend} {name}: {ratio:.2f} of the FastAPI floor (>= {wanted})", ratio >= wanted)
                 )
+                if backend == "sqlite" and name == "3 create item":
+                    tail = row["service"]["p99_us"] / row["fastapi_floor"]["p99_us"]
+                    checks.append(
+                        (
+                            f"{backend} {name}: p99 {_latencies(row['service'])} against the FastAPI "
+                            f"floor's {_latencies(row['fastapi_floor'])}: "
+                            f"{tail:.2f}x (<= {MAX_SQLITE_CREATE_P99_OVER_FLOOR})",
+                            tail <= MAX_SQLITE_CREATE_P99_OVER_FLOOR,
+                        )
+                    )
             elif "cost" in row:
                 cost = row["cost"]
                 checks.append(
@@ -448,13 +459,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, bool]]:
                     )
                 )
             elif "speedup" in row:
-                speedup = row["speedup"]
-                checks.append(
-                    (
-                        f"{backend} {name}: {speedup:.2f}x one worker (>= {MIN_TWO_WORKER_SPEEDUP})",
-                        speedup >= MIN_TWO_WORKER_SPEEDUP,
-                    )
-                )
+                continue  # reported (`reported`), not a target: wrk shares the two cores
             else:
                 p99 = row["service"]["p99_us"] / 1000
                 checks.append(
@@ -477,6 +482,28 @@ def targets(results: dict[str, Any]) -> list[tuple[str, bool]]:
                 )
             )
     return checks
+
+
+def _latencies(app: dict[str, Any]) -> str:
+    """`12.3 ms (p50 4.1, max 20.0)`: p99 first."""
+    p50, p99, slowest = (app[key] / 1000 for key in ("p50_us", "p99_us", "max_us"))
+    return f"{p99:.1f} ms (p50 {p50:.1f}, max {slowest:.1f})"
+
+
+def reported(results: dict[str, Any]) -> list[str]:
+    """Figures shown beside the targets but not held to one. Two workers: wrk and both workers
+    share two cores here, so their requests/s say little; the CPU each read costs with two
+    workers against one says whether a second worker costs more per request (1.00: nothing)."""
+    lines = []
+    for backend, result in results["backends"].items():
+        for row in result["scenarios"]:
+            if "speedup" in row:
+                cost = row["service"]["cpu_ms_per_request"] / row["one_worker"]["cpu_ms_per_request"]
+                lines.append(
+                    f"{backend} {row['scenario']}: CPU per read {cost:.2f}x one worker's; "
+                    f"{row['speedup']:.2f}x its requests/s, sharing two cores with wrk"
+                )
+    return lines
 
 
 def main() -> None:
@@ -522,10 +549,13 @@ def main() -> None:
             except OperationalError as exc:
                 print(f"bench: skipping {backend}: {exc.orig}", file=sys.stderr)
     results["targets"] = [{"target": target, "met": met} for target, met in targets(results)]
+    results["reported"] = reported(results)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
     for target in results["targets"]:
         print(f"{'met   ' if target['met'] else 'MISSED'} {target['target']}")
+    for line in results["reported"]:
+        print(f"shown  {line}")
     print(f"written to {args.output}")
 
 
