@@ -1,12 +1,14 @@
 """The database layer: SQLite connection settings, UTC timestamps, the shared table columns."""
 
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Engine, MetaData, select, text
+from sqlalchemy import Column, Engine, Integer, MetaData, func, select, text
 from sqlalchemy import Table as CoreTable
 
 from core.db import Table, UTCDateTime, create_db_engine
@@ -43,6 +45,48 @@ def test_sqlite_busy_timeout_follows_the_setting(tmp_path: Path) -> None:
     engine = create_db_engine(make_settings(f"sqlite:///{tmp_path / 'a.db'}", SQLITE_BUSY_TIMEOUT_MS=1234))
 
     assert pragma(engine, "busy_timeout") == 1234
+    engine.dispose()
+
+
+def test_sqlite_writers_of_one_process_take_turns_without_waiting_in_sqlite(tmp_path: Path) -> None:
+    """16 threads write at once, each transaction holding SQLite's write lock a while. SQLite's
+    own wait is off (busy timeout 0), so a writer that met another's lock inside SQLite would
+    fail at once ("database is locked"): every write succeeding shows they took turns before it."""
+    engine = create_db_engine(make_settings(f"sqlite:///{tmp_path / 'w.db'}", SQLITE_BUSY_TIMEOUT_MS=0))
+    counts = CoreTable("counts", MetaData(), Column("thread", Integer), Column("n", Integer))
+    counts.create(engine)
+
+    def write(thread: int) -> None:
+        for n in range(10):
+            with engine.begin() as connection:
+                connection.execute(counts.insert().values(thread=thread, n=n))
+                time.sleep(0.001)  # other threads ask for the lock meanwhile
+                connection.execute(counts.update().where(counts.c.thread == thread).values(n=n))
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(write, range(16)))
+
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(counts)).scalar_one() == 160
+    engine.dispose()
+
+
+def test_sqlite_reads_do_not_wait_for_a_writer(tmp_path: Path) -> None:
+    """A transaction that has written and not yet committed holds the write slot; a read on
+    another connection meanwhile answers at once, with what was committed before."""
+    engine = create_db_engine(make_settings(f"sqlite:///{tmp_path / 'r.db'}"))
+    counts = CoreTable("counts", MetaData(), Column("n", Integer))
+    counts.create(engine)
+
+    def committed() -> int:
+        with engine.connect() as reader:
+            return reader.execute(select(func.count()).select_from(counts)).scalar_one()
+
+    with engine.begin() as writer:
+        writer.execute(counts.insert().values(n=1))
+        with ThreadPoolExecutor(1) as pool:
+            assert pool.submit(committed).result(timeout=2) == 0
+    assert committed() == 1
     engine.dispose()
 
 
