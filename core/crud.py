@@ -8,7 +8,7 @@ import inspect as signatures
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
@@ -16,6 +16,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     FromClause,
+    Insert,
     Select,
     UniqueConstraint,
     bindparam,
@@ -285,19 +286,50 @@ def _page(
     The rows are read-only records with the model's attributes, read by Core statements: a page
     that is only shown needs no instances (an ORM load costs ten times more).
     """
-    table = table_of(model)
-    filters: list[ColumnElement[bool]] = [table.c[column] == value for column, value in scope.items()]
+    values: dict[str, Any] = {f"scope_{column}": value for column, value in scope.items()}
+    filters = []
     for name, value in query:
         if name not in PAGING and value is not None:
-            filters.append(table.c[name] == value)
+            filters.append(name)
+            values[f"filter_{name}"] = value
     text = getattr(query, "q", None)
     if text:
-        filters.append(col(search).icontains(text, autoescape=True))
-    column = table.c[query.sort.column]  # a column of the table, never another attribute
-    order = column.desc() if query.sort.descending else column.asc()
-    rows = select_columns(*table.c).where(*filters).order_by(order, table.c.id)
-    count = select_columns(func.count()).select_from(table).where(*filters)
-    return paged(connection, rows, count=count, params=query)
+        values["q"] = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    rows, count = _page_statements(
+        model,
+        tuple(scope),
+        tuple(filters),
+        search if text else None,
+        query.sort.column,
+        query.sort.descending,
+    )
+    total: int = connection.execute(count, values).scalar_one()
+    page = connection.execute(rows, {**values, "limit": query.limit, "offset": query.offset})
+    return list(page), total
+
+
+@lru_cache(maxsize=1024)
+def _page_statements(
+    model: type[Row],
+    scope: tuple[str, ...],
+    filters: tuple[str, ...],
+    search: Any,
+    sort: str,
+    descending: bool,
+) -> tuple[Select[Any], Select[Any]]:
+    """The page's statement and the count's for one shape of list query, built once: building
+    them costs more than SQLite spends running them. The values are bound parameters."""
+    table = table_of(model)
+    where = [table.c[column] == bindparam(f"scope_{column}") for column in scope]
+    where += [table.c[name] == bindparam(f"filter_{name}") for name in filters]
+    if search is not None:
+        where.append(col(search).icontains(bindparam("q"), escape="/"))
+    column = table.c[sort]  # a column of the table, never another attribute
+    order = column.desc() if descending else column.asc()
+    rows = select_columns(*table.c).where(*where).order_by(order, table.c.id)
+    rows = rows.limit(bindparam("limit")).offset(bindparam("offset"))
+    count = select_columns(func.count()).select_from(table).where(*where)
+    return rows, count
 
 
 def paged(
@@ -344,7 +376,7 @@ def save(session: Session, row: Row) -> Row:
         session.add(row)
     try:
         if new:
-            session.connection().execute(table.insert().values(values))
+            session.connection().execute(_insert(table), values)
         session.commit()  # what else the session holds (a published event's deliveries) with it
     except IntegrityError as exc:
         session.rollback()
@@ -357,6 +389,13 @@ def save(session: Session, row: Row) -> Row:
     if new:
         make_transient_to_detached(row)
     return row
+
+
+@cache
+def _insert(table: SATable) -> Insert:
+    """The table's INSERT, built once: the row's values are its parameters. Built with the values
+    in it, each write paid again for coercing them and for the statement's cache key."""
+    return table.insert()
 
 
 def delete(session: Session, row: Table) -> None:
