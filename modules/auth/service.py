@@ -7,10 +7,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, or_, update
 from sqlmodel import Session, col, select
 
-from core.config import Settings
+from core.config import API_PREFIX, Settings
 from core.db import utcnow
-from core.errors import UnauthorizedError
+from core.errors import ForbiddenError, UnauthorizedError
 from core.security import TokenType, create_token, verify_password
+from modules.auth import metrics
 from modules.auth.models import IP_ADDRESS_MAX_LENGTH, USER_AGENT_MAX_LENGTH, AuthSession
 from modules.auth.schemas import TokenPair
 from modules.auth.settings import AuthSettings
@@ -18,10 +19,37 @@ from modules.users.api import User, get_user, get_user_by_email, sign_out_everyw
 
 INVALID_REFRESH_TOKEN = "Invalid or expired refresh token"
 
+BAD_CREDENTIALS = "Incorrect email or password"
+
 
 def _fingerprint(token: str) -> str:
     """What is stored of a refresh token: enough to recognise it, useless if the table leaks."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def sign_in(
+    *,
+    session: Session,
+    email: str,
+    password: str,
+    settings: Settings,
+    user_agent: str | None = None,
+    ip_address: str | None = None,
+) -> TokenPair:
+    """A login with a password: a new session and its tokens. One answer for every failure."""
+    user = authenticate(session=session, email=email, password=password, rounds=settings.BCRYPT_ROUNDS)
+    if user is None:
+        metrics.login_failed()
+        raise UnauthorizedError(BAD_CREDENTIALS)
+    # Said only to someone who knows the password.
+    if settings.section(AuthSettings).REQUIRE_VERIFIED_EMAIL and not user.is_verified:
+        raise ForbiddenError(
+            "Email address not verified: follow the link sent to it, "
+            f"or ask for a new one at POST {API_PREFIX}/auth/verify/request"
+        )
+    return start_session(
+        session=session, user=user, settings=settings, user_agent=user_agent, ip_address=ip_address
+    )
 
 
 def authenticate(*, session: Session, email: str, password: str, rounds: int) -> User | None:

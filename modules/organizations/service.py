@@ -120,17 +120,18 @@ def get_organization(*, session: Session, organization_id: uuid.UUID) -> Organiz
 
 
 def rename_organization(
-    *, session: Session, organization: Organization, organization_in: OrganizationUpdate
+    *, session: Session, organization_id: uuid.UUID, organization_in: OrganizationUpdate
 ) -> Organization:
+    organization = get_organization(session=session, organization_id=organization_id)
     organization.sqlmodel_update(crud.changes(Organization, organization_in))
     return crud.save(session, organization)
 
 
-def delete_organization(*, session: Session, organization: Organization) -> None:
+def delete_organization(*, session: Session, organization_id: uuid.UUID) -> None:
     """The organization, and with it (foreign keys ON DELETE CASCADE) its memberships,
     invitations and every row it owns. Its own DELETE is the organization's lock, taken first as
     `_lock` takes it; of two deletes at once, the second is 404."""
-    crud.delete(session, organization)
+    crud.delete(session, get_organization(session=session, organization_id=organization_id))
 
 
 _MEMBER_COLUMNS = (Membership.user_id, User.email, User.full_name, Membership.role, Membership.created_at)
@@ -194,6 +195,12 @@ def _refuse_losing_the_last_owner(session: Session, membership: Membership) -> N
     )
     if session.exec(owners).one() <= 1:
         raise ConflictError(LAST_OWNER)
+
+
+def change_member_role(*, session: Session, caller: Member, user_id: uuid.UUID, role: Role) -> Any:
+    """`change_role`, then the member as MemberRead reads them."""
+    change_role(session=session, caller=caller, user_id=user_id, role=role)
+    return member_read(session=session, organization_id=caller.organization_id, user_id=user_id)
 
 
 def change_role(*, session: Session, caller: Member, user_id: uuid.UUID, role: Role) -> Membership:

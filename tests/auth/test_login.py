@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from core import security
 from modules.auth.models import AuthSession
-from modules.auth.router import BAD_CREDENTIALS
+from modules.auth.service import BAD_CREDENTIALS
 from modules.auth.settings import AuthSettings
 from tests.helpers import PASSWORD, TEST_SECRET_KEY
 

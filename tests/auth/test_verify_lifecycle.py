@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlmodel import Session
 
 from core.config import Settings
-from modules.auth.router import BAD_CREDENTIALS
+from modules.auth.service import BAD_CREDENTIALS
 from modules.users.models import User
 from modules.users.service import ensure_first_superuser
 from modules.users.verification import EXPIRED_LINK, INVALID_LINK, STALE_LINK, USED_LINK, VERIFY_LINK
