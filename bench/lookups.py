@@ -7,9 +7,7 @@ price of a threadpool trip with 16 reads in flight, which decides how many trips
 make. docs/performance.md records the figures and the choice.
 """
 
-import argparse
 import asyncio
-import os
 import tempfile
 import time
 import uuid
@@ -22,7 +20,7 @@ from anyio import to_thread
 from sqlalchemy import Engine, bindparam, create_engine, lambda_stmt, select
 from sqlmodel import Session, col
 
-from bench.run import database
+from bench.run import database, database_arguments
 from bench.seed import migrate, seed
 from core import access, crud
 from modules.items.models import Item
@@ -114,13 +112,7 @@ def trip_cost(engine: Engine, caller: uuid.UUID, row: uuid.UUID, *, trips: int) 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
-    )
-    args = parser.parse_args()
+    args = database_arguments(__doc__.splitlines()[0]).parse_args()
     print(f"{'backend':<11}{'alternative':<50}{'CPU µs/read':>12}")
     with tempfile.TemporaryDirectory(prefix="lookups-") as tmp:
         for backend in args.backends.split(","):

@@ -507,15 +507,10 @@ def reported(results: dict[str, Any]) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser = database_arguments(__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=5, help="load per scenario and app")
     parser.add_argument("--memory", default="sqlite", help="backends that also serve 100,000 requests")
     parser.add_argument("--startups", type=int, default=3, help="startups timed; the median is reported")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
-    )
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument(
         "--app",
@@ -557,6 +552,17 @@ def main() -> None:
     for line in results["reported"]:
         print(f"shown  {line}")
     print(f"written to {args.output}")
+
+
+def database_arguments(description: str) -> argparse.ArgumentParser:
+    """A parser with the backends to run and the PostgreSQL server to make databases on."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
+    )
+    return parser
 
 
 def machine() -> dict[str, Any]:

@@ -8,9 +8,7 @@ event loop, or in how many trips to the threadpool. docs/performance.md records 
 the choice.
 """
 
-import argparse
 import asyncio
-import os
 import tempfile
 import time
 import uuid
@@ -23,7 +21,7 @@ from sqlalchemy import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlmodel import Session
 
-from bench.run import database
+from bench.run import database, database_arguments
 from bench.seed import migrate, seed
 from core import crud
 from core.config import Settings
@@ -136,13 +134,7 @@ def alternatives(backend: str, url: str, engine: Engine) -> dict[str, Callable[[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
-    )
-    args = parser.parse_args()
+    args = database_arguments(__doc__.splitlines()[0]).parse_args()
     print(f"{'backend':<11}{'alternative':<52}{'CPU µs/create':>14}{'slowest ms':>12}")
     with tempfile.TemporaryDirectory(prefix="writes-") as tmp:
         for backend in args.backends.split(","):
